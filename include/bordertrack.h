@@ -701,6 +701,15 @@ BT_API int bt_incidents_within(bt_store *store, bt_lonlat centre, double radius_
 
 /** @} */
 
+/* ------------------------------------------------------------------------- */
+/* @@BT-SECTION: data exchange (lib/io) @@ */
+
+/* ------------------------------------------------------------------------- */
+/* @@BT-SECTION: query API and index (lib/query, lib/index) @@ */
+
+/* ------------------------------------------------------------------------- */
+/* @@BT-SECTION: border analysis (lib/analysis) @@ */
+
 #ifdef __cplusplus
 }
 #endif
