@@ -93,7 +93,9 @@ typedef enum bt_status {
     BT_ERR_PARSE = 12,      /**< Text input (a date, a file) could not be parsed. */
     BT_ERR_STATE = 13,      /**< Call out of order (e.g. commit without begin). */
     BT_ERR_INTERNAL = 14,   /**< A bug or an unexpected library failure. */
-    BT_ERR_CONSTRAINT = 15  /**< The change would break a reference (e.g. a linked source). */
+    BT_ERR_CONSTRAINT = 15, /**< The change would break a reference (e.g. a linked source). */
+    BT_ERR_CANCELLED = 16   /**< A progress callback asked to stop (import: nothing was kept;
+                                 export to a file: the file was removed). */
 } bt_status;
 
 /**
@@ -703,12 +705,900 @@ BT_API int bt_incidents_within(bt_store *store, bt_lonlat centre, double radius_
 
 /* ------------------------------------------------------------------------- */
 /* @@BT-SECTION: data exchange (lib/io) @@ */
+/** @name Data exchange: import and export
+ *  File formats and property names are specified in docs/formats.md. */
+/** @{ */
+
+/** The tables a file can be imported into or exported from. (Not "layer": the
+ *  ::bt_fence_layer values are named BT_LAYER_*.) */
+typedef enum bt_table {
+    BT_TABLE_BORDERS = 0,       /**< Border segments (::bt_segment). */
+    BT_TABLE_INSTALLATIONS = 1, /**< Installations (::bt_installation). */
+    BT_TABLE_INCIDENTS = 2,     /**< Incident reports with their report links. */
+    BT_TABLE_SOURCES = 3,       /**< Sources (::bt_source); export needs include_sources. */
+    BT_TABLE_PLACES = 4         /**< The gazetteer (::bt_place). */
+} bt_table;
+
+/** File formats. */
+typedef enum bt_format {
+    BT_FORMAT_AUTO = 0,       /**< Import: from the file name extension, else from the
+                                   content. Export to a file: from the extension. */
+    BT_FORMAT_GEOJSON = 1,    /**< A GeoJSON FeatureCollection (RFC 7946). On import a
+                                   sequence of Features is accepted too. */
+    BT_FORMAT_GEOJSONSEQ = 2, /**< One Feature per line (newline-delimited GeoJSON); on
+                                   import RFC 8142 RS-separated text sequences too. */
+    BT_FORMAT_CSV = 3,        /**< RFC 4180 CSV with a header row, UTF-8 (BOM allowed). */
+    BT_FORMAT_KML = 4         /**< KML 2.2 for Google Earth. Export only. */
+} bt_format;
+
+/**
+ * The I/O name of a table: "borders", "installations", "incidents", "sources",
+ * "places".
+ * @return a static string, or NULL for a value that is not a ::bt_table.
+ */
+BT_API const char *bt_table_name(bt_table table);
+
+/**
+ * Parses a table name (as bt_table_name() gives it; ASCII case-insensitive).
+ * @param[out] table the table on success; untouched otherwise.
+ * @return ::BT_OK, or ::BT_ERR_INVALID if @p name names no table.
+ */
+BT_API int bt_table_parse(const char *name, bt_table *table);
+
+/** How often a progress callback of an import or export is called: after every this
+ *  many features (import) or records (export), besides the first and the last call.
+ *  A count rather than a clock, so that no feature pays for a time look-up. */
+#define BT_PROGRESS_EVERY 1000
+
+/**
+ * Receives the progress of a long import or export (bt_import_options::progress,
+ * bt_export_options::progress). It is called once before the first feature with
+ * done = 0, after every ::BT_PROGRESS_EVERY features, and once at the end (before an
+ * import commits) with done == total. Neither value ever decreases between calls.
+ * It must not use the store.
+ * @param done the work done so far (import: bytes of the input consumed; export:
+ *        records written).
+ * @param total the whole work (import: the input's size in bytes; export: the records
+ *        to write), or 0 while it is unknown (an import from a pipe). The last call
+ *        always has done == total.
+ * @param udata the options' progress_udata.
+ * @return 0 to go on, non-zero to cancel: the call then fails with ::BT_ERR_CANCELLED
+ *         (an import keeps nothing; an export to a file removes the file).
+ */
+typedef int (*bt_progress_fn)(uint64_t done, uint64_t total, void *udata);
+
+/** One invalid feature skipped by an import with bt_import_options::skip_invalid.
+ *  Valid only during the bt_import_options::on_problem call. */
+typedef struct bt_import_problem {
+    const char *file;     /**< The name used in messages (path or name_for_errors). */
+    long feature;         /**< 1-based number of the feature (CSV: of the data row). */
+    long line;            /**< 1-based line where the feature starts (or where the
+                               faulty value is, when known). */
+    long column;          /**< 1-based column (in bytes), 0 for CSV rows. */
+    const char *field;    /**< The property or column at fault, or NULL. */
+    int code;             /**< The ::bt_status of the failure. */
+    const char *message;  /**< The full message, as bt_store_errmsg() would give it. */
+} bt_import_problem;
+
+/** Options of an import. Fill with bt_import_options_init(), then change fields. */
+typedef struct bt_import_options {
+    bt_table table;       /**< The table to fill. Default ::BT_TABLE_INCIDENTS. */
+    bt_format format;     /**< Default ::BT_FORMAT_AUTO. ::BT_FORMAT_KML is refused. */
+    const char *crs;      /**< CRS of the coordinates ("EPSG:32652", any PROJ string), or
+                               NULL: the GeoJSON `crs` member if present, else WGS 84
+                               lon/lat. When set, it overrides the `crs` member. */
+    int skip_invalid;     /**< 0 (default): all or nothing, the first invalid feature
+                               fails the import and nothing is kept. Non-zero: invalid
+                               features are skipped (each reported to on_problem) and
+                               the valid ones imported. Syntax errors that make the
+                               rest of the file unreadable still fail the import. */
+    /** Called for each skipped feature (skip_invalid only); may be NULL. Return 0 to
+     *  go on, non-zero to abort the import (it then fails with ::BT_ERR_INVALID and
+     *  nothing is kept). */
+    int (*on_problem)(const bt_import_problem *problem, void *udata);
+    void *udata;          /**< Passed to on_problem. */
+    bt_progress_fn progress; /**< Progress in bytes of the input (see ::bt_progress_fn);
+                                  NULL (default): none. Returning non-zero cancels the
+                                  import with ::BT_ERR_CANCELLED, keeping nothing. */
+    void *progress_udata; /**< Passed to progress. */
+} bt_import_options;
+
+/** What an import did. */
+typedef struct bt_import_report {
+    long features;  /**< Features (CSV: data rows) read. */
+    long added;     /**< Records added to the table imported (a MultiLineString border
+                         feature adds one per part). */
+    long skipped;   /**< Invalid features skipped (skip_invalid only). */
+    long sources_added; /**< Sources created for incidents and installations. */
+} bt_import_report;
+
+/** Fills @p opt with the defaults listed at each field of ::bt_import_options. */
+BT_API void bt_import_options_init(bt_import_options *opt);
+
+/**
+ * Imports a file into a table of the store, in one transaction: either every valid
+ * feature is stored or (on failure) nothing is, and the store is left as it was.
+ * If the caller has a transaction open (bt_store_begin()), the import runs inside it
+ * under a savepoint: a failed import undoes only its own changes and leaves the
+ * caller's transaction open; the caller still commits.
+ *
+ * The file is read in chunks; memory use is bounded by the largest single feature,
+ * not by the file size. Errors name the file, the feature number, the line (and for
+ * JSON the column), the field and what was wrong, e.g.
+ * "incidents.geojson: feature 17 (line 18, column 5): property 'reliability' is 'G';
+ * expected A-F".
+ *
+ * Incident features may name a `source`: it is looked up by name and created if
+ * missing (with `source_type` and `reliability`), then linked with `credibility` and
+ * the report date. Installation features may name a `source` the same way.
+ *
+ * @param store an open read-write store.
+ * @param path the file (UTF-8 name).
+ * @param opt options, or NULL for the defaults (which import incidents).
+ * @param[out] report what was done (may be NULL); filled also on failure with the
+ *        counts up to the failure (nothing of which was kept).
+ * @return ::BT_OK; ::BT_ERR_PARSE (syntax, bad date), ::BT_ERR_INVALID (a field),
+ *         ::BT_ERR_EXISTS (a duplicate ref/name), ::BT_ERR_CRS, ::BT_ERR_IO (reading
+ *         the file or writing the store), ::BT_ERR_READONLY, ::BT_ERR_NOMEM,
+ *         ::BT_ERR_CANCELLED (the progress callback asked to stop).
+ */
+BT_API int bt_import_file(bt_store *store, const char *path, const bt_import_options *opt,
+                          bt_import_report *report);
+
+/**
+ * Imports from memory; otherwise exactly like bt_import_file(). This is also the
+ * fuzzing entry point of the importers.
+ * @param data the file's bytes (need not be NUL-terminated).
+ * @param len their number.
+ * @param name_for_errors the file name used in messages and for ::BT_FORMAT_AUTO
+ *        (by extension); NULL gives "<memory>" and detection by content.
+ */
+BT_API int bt_import_mem(bt_store *store, const char *data, size_t len,
+                         const char *name_for_errors, const bt_import_options *opt,
+                         bt_import_report *report);
+
+/** Options of an export. Fill with bt_export_options_init(), then change fields. */
+typedef struct bt_export_options {
+    bt_table table;      /**< The table to write. Default ::BT_TABLE_INCIDENTS. */
+    bt_format format;    /**< Default ::BT_FORMAT_AUTO (from the file extension;
+                              bt_export_write() then writes GeoJSON). */
+    int include_sources; /**< 0 (default): redacted, no source name and no source notes
+                              are written (the `source` property is absent). Non-zero:
+                              they are. Exporting ::BT_TABLE_SOURCES requires it. */
+    double generalise_m; /**< 0 (default): incident points exact. > 0: each incident
+                              point is snapped to a grid of about this many metres,
+                              never across a border line of the store (see
+                              docs/formats.md); other tables are not changed. */
+    int decimals;        /**< Decimal places of coordinates, 0..7. Default 7. */
+    /** NULL (default): every record of the table, in increasing id order. Otherwise
+     *  only the records the query API selects with this filter, in its order and
+     *  within its limit: incidents as bt_incident_query_all(), installations as
+     *  bt_installation_query() (area, time window, kinds), borders as
+     *  bt_segment_query() (area). Sources and places take no filter
+     *  (::BT_ERR_INVALID). The filter sees the stored positions, before
+     *  generalise_m. The caller keeps it (and its ring or wkt) alive during the call. */
+    const struct bt_query *filter;
+    bt_progress_fn progress; /**< Progress in records (see ::bt_progress_fn); NULL
+                                  (default): none. Returning non-zero cancels the export
+                                  with ::BT_ERR_CANCELLED. */
+    void *progress_udata; /**< Passed to progress. */
+} bt_export_options;
+
+/** Fills @p opt with the defaults listed at each field of ::bt_export_options. */
+BT_API void bt_export_options_init(bt_export_options *opt);
+
+/**
+ * Receives exported bytes.
+ * @return 0 on success, non-zero to fail the export with ::BT_ERR_IO.
+ */
+typedef int (*bt_write_fn)(const void *buf, size_t n, void *udata);
+
+/**
+ * Exports a table (all of it, or what bt_export_options::filter selects) to a writer
+ * callback.
+ * What each format holds is specified in docs/formats.md; a GeoJSON or CSV export
+ * with include_sources imports back to the same records (a round trip).
+ * @param write called with successive pieces of the output.
+ * @param udata passed to @p write.
+ * @param opt options, or NULL for the defaults (GeoJSON of all incidents, redacted).
+ * @return ::BT_OK, ::BT_ERR_INVALID (bad options, e.g. KML of sources, sources
+ *         without include_sources, decimals > 7, a filter on sources or places, a bad
+ *         filter: the message names the field), ::BT_ERR_GEOMETRY (a bad filter
+ *         polygon), ::BT_ERR_IO (the writer failed), ::BT_ERR_NOMEM,
+ *         ::BT_ERR_CANCELLED (the progress callback asked to stop; what was written
+ *         so far is an incomplete document).
+ */
+BT_API int bt_export_write(bt_store *store, bt_write_fn write, void *udata,
+                           const bt_export_options *opt);
+
+/**
+ * Exports a table to a file (created or truncated; on failure, cancellation included,
+ * the partial file is removed). ::BT_FORMAT_AUTO picks the format from the extension: .geojson/.json,
+ * .geojsonl/.geojsons/.ndjson/.jsonl, .csv, .kml.
+ * @return as bt_export_write(), and ::BT_ERR_IO if the file cannot be written.
+ */
+BT_API int bt_export_file(bt_store *store, const char *path, const bt_export_options *opt);
+
+/**
+ * Visits every border segment in increasing id order (reads are not isolated from
+ * writes the callback makes). @p cb gets a record valid only during the call and
+ * returns 0 to go on, non-zero to stop (the function then returns ::BT_OK).
+ */
+BT_API int bt_segment_foreach(bt_store *store, int (*cb)(const bt_segment *seg, void *udata),
+                              void *udata);
+/** Visits every installation in increasing id order; see bt_segment_foreach(). */
+BT_API int bt_installation_foreach(bt_store *store,
+                                   int (*cb)(const bt_installation *inst, void *udata),
+                                   void *udata);
+/** Visits every incident in increasing id order; see bt_segment_foreach(). */
+BT_API int bt_incident_foreach(bt_store *store,
+                               int (*cb)(const bt_incident *inc, void *udata), void *udata);
+/** Visits every source in increasing id order; see bt_segment_foreach(). The records
+ *  hold identities: handle them as bt_source describes. */
+BT_API int bt_source_foreach(bt_store *store, int (*cb)(const bt_source *src, void *udata),
+                             void *udata);
+/** Visits every place in increasing id order; see bt_segment_foreach(). */
+BT_API int bt_place_foreach(bt_store *store, int (*cb)(const bt_place *place, void *udata),
+                            void *udata);
+
+/** @} */
 
 /* ------------------------------------------------------------------------- */
 /* @@BT-SECTION: query API and index (lib/query, lib/index) @@ */
+/** @name Queries: filters, nearest neighbours, counts (lib/query, lib/index)
+ *
+ * One filter value, ::bt_query, combines an area, a time window, incident types,
+ * trust thresholds and verification states. The incident queries are answered from an
+ * in-memory index of the store's incidents, built on the first query and kept in step
+ * with every write (from this handle or from other connections to the file); the file's
+ * SpatiaLite R*Trees serve the installation and segment queries and other readers.
+ *
+ * Geometry conventions:
+ * - A circle is geodesic: a point is in it when its geodesic distance on WGS 84 from
+ *   the centre (Karney, geod_inverse) is at most the radius.
+ * - A box is closed and in lon/lat degrees; west > east crosses the antimeridian.
+ * - A polygon is planar in lon/lat degrees (as GEOS and SpatiaLite treat EPSG:4326),
+ *   closed (a point on its boundary is in it), and must not cross the antimeridian.
+ */
+/** @{ */
+
+/** The area part of a ::bt_query. */
+typedef enum bt_area_kind {
+    BT_AREA_NONE = 0,    /**< No spatial condition. */
+    BT_AREA_CIRCLE = 1,  /**< bt_query::centre and bt_query::radius_m. */
+    BT_AREA_BBOX = 2,    /**< bt_query::box. */
+    BT_AREA_POLYGON = 3  /**< bt_query::ring (or bt_query::wkt). */
+} bt_area_kind;
+
+/** How an incident's uncertainty circle (bt_incident::uncertainty_m around its point)
+ *  is matched against a circle area. Boxes and polygons match the point only. */
+typedef enum bt_match {
+    BT_MATCH_POINT = 0,    /**< The reported point is in the area (default). */
+    BT_MATCH_POSSIBLE = 1, /**< The uncertainty circle touches the circle area:
+                                distance <= radius + uncertainty. */
+    BT_MATCH_CERTAIN = 2   /**< The uncertainty circle lies within the circle area:
+                                distance + uncertainty <= radius. */
+} bt_match;
+
+/** Result order of a query. */
+typedef enum bt_order {
+    BT_ORDER_ID = 0,       /**< Increasing id (default). */
+    BT_ORDER_DISTANCE = 1, /**< Increasing distance from the circle's centre, ties by
+                                id; circle areas only. */
+    BT_ORDER_TIME = 2      /**< Increasing start of the occurrence interval, ties by id. */
+} bt_order;
+
+/** A query filter. Fill with bt_query_init(), then set what you need. */
+typedef struct bt_query {
+    bt_area_kind area;     /**< Default ::BT_AREA_NONE. */
+    bt_lonlat centre;      /**< Circle centre. */
+    double radius_m;       /**< Circle radius in geodesic metres, >= 0. */
+    bt_bbox box;           /**< Box, west > east crossing the antimeridian. */
+    const bt_lonlat *ring; /**< Polygon outer ring (closed or not; >= 3 distinct
+                                vertices). The caller keeps it alive during the call. */
+    size_t nring;          /**< Vertices in @p ring. */
+    const char *wkt;       /**< Instead of @p ring: a WKT POLYGON or MULTIPOLYGON (holes
+                                allowed), used when @p ring is NULL. */
+    int64_t from;          /**< Time window start; INT64_MIN (default): none. */
+    int64_t to;            /**< Time window end, inclusive; INT64_MAX (default): none.
+                                An incident matches when its interval [start, end]
+                                overlaps [from, to]. */
+    unsigned types;        /**< Mask of (1u << ::bt_incident_type); 0 (default) = all. */
+    char min_reliability;  /**< 'A'..'F': some linked source is at least this reliable
+                                ('A' best); 0 (default) = any, unlinked incidents too. */
+    int min_credibility;   /**< 1..6: some link has credibility at least this good (1
+                                best, so numerically <=); 0 (default) = any. */
+    unsigned verifications; /**< Mask of (1u << ::bt_verification); 0 (default) = all. */
+    bt_match match;        /**< Default ::BT_MATCH_POINT. */
+    bt_order order;        /**< Default ::BT_ORDER_ID. */
+    size_t limit;          /**< At most this many results (after ordering); 0 (default)
+                                = no limit. */
+    int want_distance;     /**< bt_incident_query_all(): non-zero fills
+                                bt_hit::distance_m for circle areas (costs one geodesic
+                                inverse per hit); ordering by distance implies it.
+                                Default 0. */
+} bt_query;
+
+/** Fills @p q with the defaults stated at each field: everything matches. */
+BT_API void bt_query_init(bt_query *q);
+
+/** One incident found by bt_incident_query_all() or bt_incident_nearest(). */
+typedef struct bt_hit {
+    int64_t id;          /**< The incident's id. */
+    double distance_m;   /**< Geodesic distance from the circle centre (or the nearest
+                              query point); NaN when not computed (no circle, or
+                              bt_query::want_distance not set). */
+    int64_t start;       /**< Start of its occurrence interval. */
+} bt_hit;
+
+/**
+ * Delivers every incident that matches @p q to a callback, in the order asked, each
+ * with its full record read from the store.
+ * @param q the filter (NULL: everything).
+ * @param cb receives each incident and its distance from the circle centre (NaN for
+ *        other areas); returns non-zero to stop.
+ * @return ::BT_OK (also when @p cb stopped), ::BT_ERR_INVALID (a bad filter: the
+ *         message names the field), ::BT_ERR_GEOMETRY (bad polygon), ::BT_ERR_NOMEM,
+ *         ::BT_ERR_IO.
+ */
+BT_API int bt_incident_query(bt_store *store, const bt_query *q, bt_incident_cb cb,
+                             void *udata);
+
+/**
+ * Finds every incident that matches @p q, as an array of hits (ids, optionally
+ * distances), without reading the records: the fast path for counting, mapping and
+ * paging.
+ * @param[out] out the hits (NULL when *n is 0); free with bt_hits_free().
+ * @param[out] n their number.
+ * @return as bt_incident_query().
+ */
+BT_API int bt_incident_query_all(bt_store *store, const bt_query *q, bt_hit **out,
+                                 size_t *n);
+
+/** Frees an array from bt_incident_query_all() or bt_incident_nearest(). NULL is a
+ *  no-op. */
+BT_API void bt_hits_free(bt_hit *hits);
+
+/**
+ * The @p k incidents nearest to @p p by geodesic distance among those matching
+ * @p filter, in increasing distance (ties by id): exact, not approximated.
+ * The filter's area, if any, is applied as a condition; its order and limit are
+ * ignored.
+ * @param filter NULL: every incident.
+ * @param[out] out at most @p k hits with distance_m set; free with bt_hits_free().
+ * @param[out] n their number (less than k if fewer incidents match).
+ * @return as bt_incident_query(); ::BT_ERR_INVALID for a bad point.
+ */
+BT_API int bt_incident_nearest(bt_store *store, bt_lonlat p, size_t k, const bt_query *filter,
+                               bt_hit **out, size_t *n);
+
+/**
+ * Counts the incidents that match @p q without reading them (order and limit are
+ * ignored).
+ * @param[out] total the count (may be NULL).
+ * @param[out] per_type if not NULL, per_type[t] receives the count of type t.
+ * @return as bt_incident_query().
+ */
+BT_API int bt_incident_count(bt_store *store, const bt_query *q, int64_t *total,
+                             int64_t per_type[BT_INCIDENT_TYPE_COUNT]);
+
+/**
+ * Receives one installation or segment of a query.
+ * @param distance_m geodesic distance from the circle centre or query point to the
+ *        record's geometry (its nearest point), NaN for other areas.
+ * @return 0 to go on, non-zero to stop.
+ */
+typedef int (*bt_installation_cb)(const bt_installation *inst, double distance_m,
+                                   void *udata);
+/** See ::bt_installation_cb. */
+typedef int (*bt_segment_cb)(const bt_segment *seg, double distance_m, void *udata);
+
+/**
+ * Installations whose geometry meets the area of @p q (a circle: some point of the
+ * point or line within the radius; a box or polygon: intersects it) and whose
+ * [start, end] (open where absent) overlaps the time window, in increasing id order.
+ * bt_query::types is a mask of (1u << ::bt_install_kind); trust, verification, match
+ * and order are ignored; limit applies. An installation without a start (end) date is
+ * taken as standing since (until) forever; an end date counts to the last second of
+ * the period it names.
+ * @return as bt_incident_query().
+ */
+BT_API int bt_installation_query(bt_store *store, const bt_query *q, bt_installation_cb cb,
+                                 void *udata);
+
+/**
+ * Border segments whose line meets the area of @p q, in increasing id order (time,
+ * types and trust are ignored; limit applies).
+ * @return as bt_incident_query().
+ */
+BT_API int bt_segment_query(bt_store *store, const bt_query *q, bt_segment_cb cb,
+                            void *udata);
+
+/**
+ * The border segment nearest to @p p by geodesic distance to its line, with that
+ * distance, optionally only among segments of one border.
+ * @param border a border name, or NULL for any.
+ * @param[out] id the segment's id.
+ * @param[out] distance_m the geodesic distance (may be NULL).
+ * @return ::BT_OK, ::BT_ERR_NOT_FOUND (no segment), ::BT_ERR_INVALID, ::BT_ERR_IO.
+ */
+BT_API int bt_segment_nearest(bt_store *store, bt_lonlat p, const char *border, int64_t *id,
+                              double *distance_m);
+
+/**
+ * Memory held by the store's in-memory incident index, and the incidents it holds
+ * (builds it if needed).
+ * @param[out] bytes bytes of its arrays (may be NULL).
+ * @param[out] incidents incidents indexed (may be NULL).
+ */
+BT_API int bt_index_stats(bt_store *store, size_t *bytes, size_t *incidents);
+
+/** @} */
+
+/* ------------------------------------------------------------------------- */
+/* @@BT-SECTION: gazetteer (lib/model/gazetteer.c) @@ */
+/** @name Gazetteer: finding places by name
+ *
+ * Analysts type place names as they can: "Sinuiju" for "Sinŭiju", "manpo" for
+ * "Manp’o". Names are compared after *folding*, see bt_name_fold(). */
+/** @{ */
+
+/**
+ * Folds a UTF-8 name for comparison, like snprintf:
+ * - ASCII letters are lower-cased;
+ * - Latin letters with diacritics become their base letter, from a static table that
+ *   covers Latin-1 Supplement (U+00C0..U+00FF), Latin Extended-A (U+0100..U+017F),
+ *   the pinyin caron and diaeresis letters (U+01CD..U+01DC: ǎ ǐ ǒ ǔ ǖ ǘ ǚ ǜ) and
+ *   comma-below s/t (U+0218..U+021B); ligatures give two letters (æ→ae, œ→oe, ß→ss,
+ *   þ→th, ĳ→ij). So McCune-Reischauer ŏ ŭ, pinyin ā é ǚ and é ü ñ ø all fold;
+ * - combining marks (U+0300..U+036F, as in decomposed "u\u0306") are dropped;
+ * - apostrophes (' ` ‘ ’ ʻ ʼ, the aspiration mark of "P’ungin") are dropped;
+ * - '-', '_', '.', ',' and U+2010/U+2011 hyphens become a space; runs of white space
+ *   become one space, and leading and trailing space is removed;
+ * - any other character (Hangul, Chinese, Cyrillic, ...) is copied unchanged.
+ * Example: "Musan-ŭp" → "musan up", "Ji’an" → "jian".
+ * @param text the name, NUL-terminated UTF-8.
+ * @param buf destination, may be NULL when @p size is 0; always NUL-terminated when
+ *        @p size > 0.
+ * @param size size of @p buf in bytes.
+ * @return the length the full folded text needs, excluding the NUL (never more than
+ *         strlen(text)); -1 if @p text is NULL or not valid UTF-8.
+ */
+BT_API int bt_name_fold(const char *text, char *buf, size_t size);
+
+/**
+ * Finds the one place a name designates. The folded @p name (bt_name_fold()) must
+ * equal the folded name of exactly one place of the store. A trailing ", CC" with an
+ * ISO 3166-1 alpha-2 country code ("Namsan, KP") restricts the match to that country.
+ * On failure the message (bt_store_errmsg()) lists up to five closest candidates with
+ * their countries and coordinates, e.g.
+ * "no place named 'Hyesn'; closest: Hyesan (KP, 128.17778 41.40167), ...", or
+ * "place name 'Namsan' is ambiguous: Namsan (KP, ...), Namsan (KR, ...); add ', CC'".
+ * @param name the name as typed.
+ * @param[out] out the place on success (free with bt_place_free()); NULL otherwise.
+ * @return ::BT_OK; ::BT_ERR_NOT_FOUND (no place of that name); ::BT_ERR_INVALID (the
+ *         name is ambiguous, empty, or not valid UTF-8); ::BT_ERR_NOMEM; ::BT_ERR_IO.
+ */
+BT_API int bt_place_lookup(bt_store *store, const char *name, bt_place **out);
+
+/**
+ * The places whose names are closest to @p name, best first: folded-equal names,
+ * then names of which the folded query is a word prefix ("musan" for "Musan-ŭp"),
+ * then by increasing edit distance (Levenshtein, on folded UTF-8 code points); ties
+ * by name then id. Names further than half the query's length (at least 2 edits) are
+ * left out, so an unrelated query gives no candidate.
+ * @param name the name as typed (a ", CC" suffix restricts the country, as in
+ *        bt_place_lookup()).
+ * @param max the most places to return.
+ * @param[out] out an array of @p n places, best first (NULL when n is 0); free with
+ *        bt_place_array_free().
+ * @param[out] n how many.
+ * @return ::BT_OK (also when nothing is close), ::BT_ERR_INVALID, ::BT_ERR_NOMEM,
+ *         ::BT_ERR_IO.
+ */
+BT_API int bt_place_search(bt_store *store, const char *name, size_t max, bt_place ***out,
+                           size_t *n);
+
+/** Frees an array from bt_place_search() and its places. NULL is a no-op. */
+BT_API void bt_place_array_free(bt_place **places, size_t n);
+
+/** @} */
 
 /* ------------------------------------------------------------------------- */
 /* @@BT-SECTION: border analysis (lib/analysis) @@ */
+/** @name Border analysis: chainage, fence coverage and gaps, profile, clusters
+ *
+ * Measures along a border line. A border (all segments with one border name) is
+ * loaded once with bt_border_open(), which orders its parts into a *main chain* and
+ * gives every position along it a *chainage*: geodesic metres from the origin, with
+ * the geodesic gaps between consecutive chain parts counted. Parts that are not on the
+ * chain (island outlines, short spurs beside it) keep their own geometry: a point near
+ * them is measured to them, and its chainage is that of its projection on the chain.
+ * The exact rules are in docs/analysis.md. */
+/** @{ */
+
+/** A border loaded with its chainage and an index over its edges. Opaque; free with
+ *  bt_border_free(). It holds no reference to the store it was read from. */
+typedef struct bt_border bt_border;
+
+/** Summary of a loaded border. */
+typedef struct bt_border_info {
+    size_t nparts;         /**< Segments of the border. */
+    size_t nchain;         /**< How many of them form the main chain. */
+    double parts_length_m; /**< Sum of the geodesic lengths of all parts. */
+    double chain_parts_m;  /**< Sum of the geodesic lengths of the chain parts. */
+    double gaps_m;         /**< Sum of the geodesic gaps between consecutive chain parts. */
+    double length_m;       /**< Chainage of the far end: chain_parts_m + gaps_m. */
+    bt_lonlat origin;      /**< Where chainage 0 is. */
+    bt_lonlat end;         /**< Where chainage length_m is. */
+} bt_border_info;
+
+/** Side of the border line, looking in the direction of increasing chainage. For the
+ *  PRK-CHN border of the sample data, with the default origin at the Yalu mouth,
+ *  China is on the left and North Korea on the right. */
+typedef enum bt_side {
+    BT_SIDE_ON = 0,    /**< On the line (within 1 mm). */
+    BT_SIDE_LEFT = 1,
+    BT_SIDE_RIGHT = 2
+} bt_side;
+
+/** Where a point lies relative to a border. */
+typedef struct bt_location {
+    int64_t segment_id;    /**< The nearest segment (any part, chain or not). */
+    double offset_m;       /**< Geodesic distance to that segment. */
+    bt_lonlat foot;        /**< The nearest point of that segment. */
+    double chainage_m;     /**< Chainage of the point's projection on the main chain. */
+    double chain_offset_m; /**< Geodesic distance to the main chain (= offset_m when
+                                the nearest segment is a chain part). */
+    bt_side side;          /**< Side of the main chain at the projection, decided on
+                                the chain joined across its gaps, with the
+                                pseudo-normal at vertices (docs/analysis.md). */
+} bt_location;
+
+/**
+ * Loads a border: all segments with that border name, its main chain and chainage.
+ * @param border the border name, e.g. "PRK-CHN".
+ * @param origin where chainage starts: the chain begins at the end of an open part
+ *        nearest to this point. NULL: the westernmost such end (for PRK-CHN, the Yalu
+ *        mouth).
+ * @param[out] out the border; free with bt_border_free(). NULL on failure.
+ * @return ::BT_OK, ::BT_ERR_NOT_FOUND (no segment has that border name),
+ *         ::BT_ERR_INVALID, ::BT_ERR_NOMEM, ::BT_ERR_IO.
+ */
+BT_API int bt_border_open(bt_store *store, const char *border, const bt_lonlat *origin,
+                          bt_border **out);
+
+/** Frees a border from bt_border_open(). NULL is a no-op. */
+BT_API void bt_border_free(bt_border *b);
+
+/**
+ * Summary figures of a loaded border.
+ * @param[out] out receives them.
+ * @return ::BT_OK, or ::BT_ERR_INVALID if an argument is NULL.
+ */
+BT_API int bt_border_info_get(const bt_border *b, bt_border_info *out);
+
+/**
+ * Locates a point relative to a border: nearest segment, geodesic offset, chainage
+ * and side. Chainage is accurate to about 1e-4 of the distance to the line plus 1 cm;
+ * the offset to about 1 mm (see docs/analysis.md).
+ * @param[out] out the location.
+ * @return ::BT_OK, or ::BT_ERR_INVALID (bad coordinate or NULL argument).
+ */
+BT_API int bt_border_locate(bt_store *store, const bt_border *b, bt_lonlat p,
+                            bt_location *out);
+
+/**
+ * The point of the main chain at a chainage (clamped to 0..length); inside a gap
+ * between two parts, on the geodesic joining them.
+ * @return ::BT_OK, or ::BT_ERR_INVALID (chainage not finite, NULL argument).
+ */
+BT_API int bt_border_point_at(bt_store *store, const bt_border *b, double chainage_m,
+                              bt_lonlat *out);
+
+/** A chainage interval. */
+typedef struct bt_chain_range {
+    double from_m, to_m;
+} bt_chain_range;
+
+/** Options of bt_border_coverage(); fill with bt_coverage_opts_init(). */
+typedef struct bt_coverage_opts {
+    unsigned kinds;          /**< Linear installation kinds counted, a mask of
+                                  (1u << ::bt_install_kind). Default: fences. */
+    unsigned point_kinds;    /**< Point installations for spacing figures. Default:
+                                  guard posts. */
+    int64_t as_of;           /**< Count what stands at this time. Default: INT64_MAX
+                                  (every record whose status is a standing one). */
+    int include_construction; /**< Non-zero: count ::BT_STATUS_UNDER_CONSTRUCTION as
+                                  standing. Default 0. */
+    double max_offset_m;     /**< An installation counts only where it lies within this
+                                  geodesic distance of the border. Default 500. */
+    double from_m, to_m;     /**< The chainage range examined. Default 0 .. +inf
+                                  (the whole border). */
+    double min_gap_m;        /**< Report gaps at least this long. Default 0. */
+    double step_m;           /**< Sampling step along fences. Default 25. */
+    double incident_offset_m; /**< Incidents within this distance of the border count
+                                  for the gaps. Default 5000. */
+    int64_t incidents_from, incidents_to; /**< Time window of those incidents (overlap
+                                  with their interval). Default: none. */
+    int64_t since;           /**< An earlier date to compare with (new_m, enhanced_m,
+                                  removed_m), or INT64_MIN for none (the default). */
+} bt_coverage_opts;
+
+/** Fills @p o with the defaults stated in ::bt_coverage_opts. */
+BT_API void bt_coverage_opts_init(bt_coverage_opts *o);
+
+/** An uncovered stretch of a border. */
+typedef struct bt_gap {
+    double from_m, to_m;      /**< Chainage range. */
+    double length_m;          /**< to_m - from_m. */
+    const char *place_from;   /**< Nearest place to the point at from_m, or NULL if
+                                   the store has no place. */
+    double place_from_m;      /**< Its geodesic distance from that point. */
+    const char *place_to;     /**< Nearest place to the point at to_m, or NULL. */
+    double place_to_m;
+    double observed_m;        /**< Length of the gap covered by recorded observations
+                                   (bt_obs_range_add()) dated up to as_of. */
+    int unobserved;           /**< 1 when observed_m is 0: never observed, so absence
+                                   of a fence in the data is not evidence of none. */
+    size_t nincidents;        /**< Incidents that fell in the gap (see opts). */
+    const int64_t *incident_ids; /**< Their ids, increasing. */
+} bt_gap;
+
+/** The result of bt_border_coverage(). One allocation, freed by bt_coverage_free(). */
+typedef struct bt_coverage {
+    double from_m, to_m;       /**< The range examined, clamped to the border. */
+    double length_m;           /**< to_m - from_m. */
+    double covered_m;          /**< Length of the union of covered intervals. */
+    double share;              /**< covered_m / length_m (0 if length_m is 0). */
+    size_t ncounted;           /**< Linear installations standing as of as_of that
+                                    cover some chainage. */
+    size_t nintervals;         /**< The covered intervals, merged and increasing. */
+    const bt_chain_range *intervals;
+    double by_layer[4];        /**< Covered length per ::bt_fence_layer. */
+    double by_material[9];     /**< Per ::bt_material. */
+    double by_barbed[3];       /**< Per ::bt_yesno of `barbed`. */
+    double by_status[6];       /**< Per ::bt_install_status. */
+    size_t ngaps;              /**< Uncovered intervals at least min_gap_m long. */
+    const bt_gap *gaps;
+    double gaps_m;             /**< Their total length. */
+    double unobserved_m;       /**< Length of the gaps never observed. */
+    size_t npoints;            /**< Point installations (point_kinds) in the range. */
+    double points_per_km;      /**< npoints per km of length_m. */
+    double max_spacing_m;      /**< Largest chainage spacing between consecutive
+                                    points, counting the range ends (length_m if none). */
+    double max_spacing_from_m; /**< Where that spacing starts. */
+    double new_m;              /**< With opts.since: covered as of as_of but not as of
+                                    since (fence on a stretch that had none). */
+    double enhanced_m;         /**< With opts.since: covered at both dates, by at least
+                                    one installation that did not stand at since (a
+                                    new layer or a rebuilt fence on a fenced stretch). */
+    double removed_m;          /**< With opts.since: covered at since, not at as_of. */
+} bt_coverage;
+
+/**
+ * Fence coverage of a border as a union of chainage intervals, with its gaps,
+ * breakdowns and point-installation spacing. Each linear installation of the kinds
+ * asked that stands as of the date is sampled along its geodesic edges; the chainage
+ * interval between two consecutive samples both within max_offset_m of the border is
+ * covered (docs/analysis.md states the clipping rule).
+ * @param opts the options, or NULL for the defaults.
+ * @param[out] out the result; free with bt_coverage_free().
+ * @return ::BT_OK, ::BT_ERR_INVALID, ::BT_ERR_NOMEM, ::BT_ERR_IO.
+ */
+BT_API int bt_border_coverage(bt_store *store, const bt_border *b,
+                              const bt_coverage_opts *opts, bt_coverage **out);
+
+/** Frees a result of bt_border_coverage(). NULL is a no-op. */
+BT_API void bt_coverage_free(bt_coverage *c);
+
+/** A chainage range of a border that an analyst observed (imagery, ground reports). */
+typedef struct bt_obs_range {
+    int64_t id;           /**< Set by the store. */
+    const char *border;   /**< Border name. Required. */
+    double from_m, to_m;  /**< Chainage range, from_m <= to_m, with the default origin. */
+    bt_date when;         /**< When observed. Required (precision not NONE). */
+    bt_observation by;    /**< How. */
+    const char *note;     /**< Free text, or NULL. */
+} bt_obs_range;
+
+/**
+ * Records an observed chainage range.
+ * @param[out] id the new id (may be NULL).
+ * @return ::BT_OK, ::BT_ERR_INVALID, ::BT_ERR_READONLY, ::BT_ERR_IO.
+ */
+BT_API int bt_obs_range_add(bt_store *store, const bt_obs_range *r, int64_t *id);
+
+/** Deletes an observed range. ::BT_ERR_NOT_FOUND if no such id. */
+BT_API int bt_obs_range_delete(bt_store *store, int64_t id);
+
+/** Options of bt_border_profile(); fill with bt_profile_opts_init(). */
+typedef struct bt_profile_opts {
+    double bin_m;          /**< Bin size in metres. Default 1000. */
+    int64_t from, to;      /**< Time window (overlap with the incident's interval).
+                                Default: none (INT64_MIN, INT64_MAX). */
+    unsigned types;        /**< Mask of (1u << ::bt_incident_type); 0 = all. Default 0. */
+    double max_offset_m;   /**< Incidents farther than this from the border are left
+                                out. Default 20000. */
+    size_t top_n;          /**< How many hotspots to report. Default 10. */
+    const bt_query *query; /**< If not NULL, the incidents are those of this query
+                                (bt_incident_query(): area, time, types, grades,
+                                verification) and from, to and types above are
+                                ignored; max_offset_m still applies. Default NULL. */
+} bt_profile_opts;
+
+/** Fills @p o with the defaults stated in ::bt_profile_opts. */
+BT_API void bt_profile_opts_init(bt_profile_opts *o);
+
+/** A bin with many incidents. */
+typedef struct bt_hotspot {
+    double from_m, to_m;   /**< The bin. */
+    size_t count;
+    const char *place;     /**< Nearest place to the bin's middle, or NULL. */
+    double place_m;        /**< Its distance from there. */
+} bt_hotspot;
+
+/** The result of bt_border_profile(). One allocation, freed by bt_profile_free(). */
+typedef struct bt_profile {
+    double bin_m;
+    size_t nbins;          /**< ceil(border length / bin_m), at least 1 (a length
+                                within 1e-9 of a whole number of bins opens no extra
+                                bin; the far end counts in the last bin). */
+    const size_t *counts;  /**< counts[i]: incidents with chainage in
+                                [i*bin_m, (i+1)*bin_m). */
+    size_t total;          /**< Incidents counted in the bins. */
+    size_t too_far;        /**< Incidents matching the filter inside the border's
+                                lon/lat box grown by max_offset_m, but farther than
+                                max_offset_m from the line (not counted in the bins). */
+    size_t nhotspots;      /**< Non-empty bins by decreasing count (ties: lower
+                                chainage first), at most top_n. */
+    const bt_hotspot *hotspots;
+} bt_profile;
+
+/**
+ * Incident counts in chainage bins along a border, and the top hotspots.
+ * @param opts the options, or NULL for the defaults.
+ * @param[out] out the result; free with bt_profile_free().
+ */
+BT_API int bt_border_profile(bt_store *store, const bt_border *b,
+                             const bt_profile_opts *opts, bt_profile **out);
+
+/** Frees a result of bt_border_profile(). NULL is a no-op. */
+BT_API void bt_profile_free(bt_profile *p);
+
+/** An incident located on a border, from the stored chainage. */
+typedef struct bt_chainage_hit {
+    int64_t incident_id;
+    int64_t segment_id;    /**< Nearest segment (any part). */
+    double chainage_m;     /**< From the border's default origin. */
+    double offset_m;       /**< Geodesic distance to that segment. */
+    bt_side side;          /**< Side of the main chain (default origin). */
+    bt_lonlat where;       /**< The incident's point. */
+} bt_chainage_hit;
+
+/** Called for each incident of bt_incidents_by_chainage(); return non-zero to stop. */
+typedef int (*bt_chainage_cb)(const bt_chainage_hit *hit, void *udata);
+
+/**
+ * The incidents within @p max_offset_m of a border whose chainage lies in
+ * [from_m, to_m], in increasing chainage (ties: increasing id), read from the stored
+ * chainage: one indexed range scan. The store keeps, for every incident and
+ * installation within 50 km (by lon/lat box) of a border, its chainage, offset and
+ * side; records added or changed since the last read, and borders whose segments
+ * changed, are brought up to date first (so the store must be writable unless
+ * nothing changed since). Chainage is from the border's default origin, so @p b must
+ * have been opened with origin NULL, and from the store's current segments.
+ * @param max_offset_m at most 50,000.
+ * @return ::BT_OK (also when @p cb stopped), ::BT_ERR_INVALID (NULL argument, a range
+ *         not finite or reversed, max_offset_m out of range, @p b opened with another
+ *         origin or older than the store's segments), ::BT_ERR_READONLY (the stored
+ *         values need updating and the store is read-only), ::BT_ERR_SCHEMA (no
+ *         stored chainage in this store), ::BT_ERR_NOMEM, ::BT_ERR_IO.
+ */
+BT_API int bt_incidents_by_chainage(bt_store *store, const bt_border *b, double from_m,
+                                    double to_m, double max_offset_m, bt_chainage_cb cb,
+                                    void *udata);
+
+/** Options of bt_incident_clusters(); fill with bt_cluster_opts_init(). */
+typedef struct bt_cluster_opts {
+    double eps_m;          /**< Neighbourhood radius, geodesic metres. Default 2000. */
+    int64_t window_s;      /**< Neighbourhood in time: |start difference| <= this.
+                                Default 30 days. */
+    size_t min_pts;        /**< Neighbours (counting the point) for a core point.
+                                Default 3. */
+    bt_bbox box;           /**< Incidents in this box. Default: the whole world. */
+    int64_t from, to;      /**< Time window (overlap). Default: none. */
+    unsigned types;        /**< Mask of (1u << ::bt_incident_type); 0 = all. */
+    const bt_query *query; /**< If not NULL, the incidents are those of this query
+                                (bt_incident_query()) and box, from, to and types above
+                                are ignored. Default NULL. */
+} bt_cluster_opts;
+
+/** Fills @p o with the defaults stated in ::bt_cluster_opts. */
+BT_API void bt_cluster_opts_init(bt_cluster_opts *o);
+
+/** The result of bt_incident_clusters(). One allocation, freed by
+ *  bt_clusters_free(). */
+typedef struct bt_clusters {
+    size_t n;                /**< Incidents examined. */
+    const int64_t *ids;      /**< Their ids, increasing. */
+    const long *labels;      /**< labels[i]: cluster 1..nclusters of ids[i], 0 = noise. */
+    size_t nclusters;
+} bt_clusters;
+
+/**
+ * Space-time DBSCAN over incidents: two incidents are neighbours when their points are
+ * within eps_m (geodesic) and their start times within window_s. Clusters are numbered
+ * in the order of their first incident id.
+ * @param opts the options, or NULL for the defaults.
+ * @param[out] out the result; free with bt_clusters_free().
+ */
+BT_API int bt_incident_clusters(bt_store *store, const bt_cluster_opts *opts,
+                                bt_clusters **out);
+
+/** Frees a result of bt_incident_clusters(). NULL is a no-op. */
+BT_API void bt_clusters_free(bt_clusters *c);
+
+/** Options of bt_border_before_after(); fill with bt_before_after_opts_init(). */
+typedef struct bt_before_after_opts {
+    int64_t installation_id; /**< The intervention is this installation: the treated
+                                  stretch is the chainage it covers (within
+                                  max_offset_m) and t0 defaults to its start date.
+                                  0: use from_m..to_m and t0. Default 0. */
+    double from_m, to_m;     /**< The treated stretch when installation_id is 0. */
+    int64_t t0;              /**< The intervention date (e.g. the closure of January
+                                  2020). INT64_MIN: the installation's start date. */
+    int64_t window_s;        /**< Length of each of the two windows, before
+                                  [t0 - window_s, t0) and after [t0, t0 + window_s).
+                                  Default 365 days. */
+    double max_offset_m;     /**< Installations and incidents count within this
+                                  distance of the border. Default 2000. */
+    unsigned types;          /**< Incident types, a mask of (1u << ::bt_incident_type);
+                                  0 = all. Default 0. */
+    unsigned fence_kinds;    /**< Kinds that make a stretch "fenced" for the control.
+                                  Default: fences and walls. */
+} bt_before_after_opts;
+
+/** Fills @p o with the defaults stated in ::bt_before_after_opts. */
+BT_API void bt_before_after_opts_init(bt_before_after_opts *o);
+
+/** Incidents of one stretch in the two windows. */
+typedef struct bt_ba_counts {
+    double length_m;         /**< Length of the stretch (chainage). */
+    size_t before, after;    /**< Incidents whose start falls in each window. */
+    double rate_before;      /**< before / km / month (a month = 30.4375 days). */
+    double rate_after;
+} bt_ba_counts;
+
+/** The result of bt_border_before_after(). Plain data; no free needed. */
+typedef struct bt_before_after {
+    int64_t t0, window_s;
+    double months;           /**< Length of each window in months. */
+    bt_ba_counts treated;    /**< The stretch of the intervention. */
+    bt_ba_counts control;    /**< Every other stretch of the border that no fence of
+                                  fence_kinds covered at t0 - window_s nor at
+                                  t0 + window_s (unfenced throughout). */
+    double diff_treated;     /**< treated.rate_after - treated.rate_before. */
+    double diff_control;     /**< control.rate_after - control.rate_before. */
+    double did;              /**< Difference in differences: diff_treated -
+                                  diff_control (incidents / km / month). */
+} bt_before_after;
+
+/**
+ * Before and after an intervention along a border, against unfenced stretches as a
+ * control (difference in differences). The counts and lengths the rates rest on are
+ * in the result so that their weight can be judged: a handful of incidents gives a
+ * rate that means little.
+ * @param opts the options (required: an installation or a stretch and t0).
+ * @param[out] out the result.
+ * @return ::BT_OK, ::BT_ERR_INVALID (no stretch or no date), ::BT_ERR_NOT_FOUND (no
+ *         such installation), ::BT_ERR_NOMEM, ::BT_ERR_IO.
+ */
+BT_API int bt_border_before_after(bt_store *store, const bt_border *b,
+                                  const bt_before_after_opts *opts, bt_before_after *out);
+
+/** @} */
+
 
 #ifdef __cplusplus
 }

@@ -24,6 +24,7 @@ static const char *const bt__status_text[] = {
     "call out of order",                           /* BT_ERR_STATE */
     "internal error",                              /* BT_ERR_INTERNAL */
     "would break a reference",                     /* BT_ERR_CONSTRAINT */
+    "cancelled by the caller",                     /* BT_ERR_CANCELLED */
 };
 
 const char *bt_strerror(int code)

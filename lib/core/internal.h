@@ -46,6 +46,7 @@ struct bt_store {
     struct geod_geodesic geod;   /* WGS 84 ellipsoid for geodesic maths */
     unsigned flags;              /* BT_OPEN_* */
     bool in_txn;                 /* an explicit bt_store_begin() is open */
+    struct bt__index *index;     /* in-memory incident index (lib/index), or NULL */
     char errmsg[BT_ERRMSG_SIZE]; /* detail of the last failure, "" after success */
 };
 
@@ -79,6 +80,15 @@ int bt__error(bt_store *s, int code, const char *fmt, ...)
     ;
 /** Formats an error into a newly allocated string (for bt_store_open's errmsg). */
 char *bt__vstrdupf(const char *fmt, va_list ap);
+
+/* ---- UTF-8 (lib/core/utf8.c) ----------------------------------------------- */
+
+/** Decodes one strict UTF-8 sequence at s (no overlong forms, no surrogates, at most
+ *  U+10FFFF) into *cp. Returns its length in bytes, 0 if invalid. */
+size_t bt__utf8_decode(const unsigned char *s, unsigned *cp);
+/** True if the NUL-terminated s is valid UTF-8; otherwise false with the offset of the
+ *  first bad byte in *bad (may be NULL). */
+bool bt__utf8_valid(const char *s, size_t *bad);
 
 /* ---- validation (lib/model/validate.c) ------------------------------------
  * Each checks one record before it is stored and, on failure, sets the store's message
