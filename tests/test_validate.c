@@ -431,6 +431,59 @@ static void test_place(void **state)
                         "place 'Hyesan': field 'lon' is 200; expected -180..180");
 }
 
+/* Text must be strict UTF-8: truncated sequences, overlong forms, surrogates and bytes
+ * that never occur in UTF-8 are refused, naming the field and the offset of the first
+ * bad byte; a name that is not UTF-8 is not echoed in the message. */
+static void test_utf8(void **state)
+{
+    bt_store *s = *state;
+    bt_incident g = good_incident();
+    g.summary = "Sin\xc5\xadiju, \xe6\x83\xa0\xe5\xb1\xb1 \xf0\x9f\x8c\x8a"; /* ŭ, 惠山, U+1F30A */
+    EXPECT_OK(bt__validate_incident(s, &g));
+
+    g.summary = "caf\xc3";                 /* truncated 2-byte sequence */
+    EXPECT_INVALID(bt__validate_incident(s, &g));
+    assert_string_equal(bt_store_errmsg(s),
+                        "incident 'X-17': field 'summary' is not valid UTF-8 (byte 3)");
+    g.summary = "ab\xc0\xaf";              /* overlong '/' */
+    EXPECT_INVALID(bt__validate_incident(s, &g));
+    assert_string_equal(bt_store_errmsg(s),
+                        "incident 'X-17': field 'summary' is not valid UTF-8 (byte 2)");
+    g.summary = "\xed\xa0\x80";            /* UTF-16 surrogate U+D800 */
+    EXPECT_INVALID(bt__validate_incident(s, &g));
+    g.summary = "\xf4\x90\x80\x80";        /* above U+10FFFF */
+    EXPECT_INVALID(bt__validate_incident(s, &g));
+    g.summary = "x\xff";
+    EXPECT_INVALID(bt__validate_incident(s, &g));
+
+    g = good_incident();
+    g.ref = "R\xfe";
+    EXPECT_INVALID(bt__validate_incident(s, &g));
+    assert_string_equal(bt_store_errmsg(s),
+                        "incident: field 'ref' is not valid UTF-8 (byte 1)");
+
+    bt_source src = {.name = "bad \xed\xa0\x80 surrogate", .type = BT_SOURCE_HUMAN,
+                     .reliability = 'C'};
+    EXPECT_INVALID(bt__validate_source(s, &src));
+    assert_string_equal(bt_store_errmsg(s),
+                        "source: field 'name' is not valid UTF-8 (byte 4)");
+    src.name = "ok";
+    src.notes = "\x80";
+    EXPECT_INVALID(bt__validate_source(s, &src));
+
+    bt_segment seg = good_segment();
+    seg.river = "Amnok\xc2";
+    EXPECT_INVALID(bt__validate_segment(s, &seg));
+    assert_string_equal(bt_store_errmsg(s),
+                        "segment 'S1': field 'river' is not valid UTF-8 (byte 5)");
+
+    bt_place pl = {.name = "Hyesan", .country = "KP", .admin1 = "\xc3\x28",
+                   .where = {128.17778, 41.40167}};
+    EXPECT_INVALID(bt__validate_place(s, &pl));
+    assert_string_equal(bt_store_errmsg(s),
+                        "place 'Hyesan': field 'admin1' is not valid UTF-8 (byte 0)");
+}
+
 static void test_success_leaves_message_alone(void **state)
 {
     /* validation only writes the message on failure; clearing is the caller's job */
@@ -453,6 +506,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_source, setup, teardown),
         cmocka_unit_test_setup_teardown(test_link, setup, teardown),
         cmocka_unit_test_setup_teardown(test_place, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_utf8, setup, teardown),
         cmocka_unit_test_setup_teardown(test_success_leaves_message_alone, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

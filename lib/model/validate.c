@@ -24,12 +24,31 @@
  * record without either. */
 static void bt__label(char *buf, const char *kind, const char *name, int64_t id)
 {
-    if (name != NULL && name[0] != '\0')
-        snprintf(buf, BT__LABEL_SIZE, "%s '%.100s'", kind, name);
-    else if (id > 0)
+    /* a name that is not UTF-8 is not echoed: the message would not be UTF-8 either */
+    if (name != NULL && name[0] != '\0' && bt__utf8_valid(name, NULL)) {
+        /* cut at 100 bytes, but not inside a character */
+        int n = 0;
+        while (name[n] != '\0' && n < 100)
+            n++;
+        while (n > 0 && name[n] != '\0' && ((unsigned char)name[n] & 0xC0) == 0x80)
+            n--;
+        snprintf(buf, BT__LABEL_SIZE, "%s '%.*s'", kind, n, name);
+    } else if (id > 0) {
         snprintf(buf, BT__LABEL_SIZE, "%s %" PRId64, kind, id);
-    else
+    } else {
         snprintf(buf, BT__LABEL_SIZE, "%s", kind);
+    }
+}
+
+/* Every text field is UTF-8 (the API and GeoJSON say so, and SQLite, GEOS and the
+ * exporters assume it). NULL is fine: optional fields may be absent. */
+static int bt__check_text(bt_store *s, const char *what, const char *field, const char *t)
+{
+    size_t bad;
+    if (t != NULL && !bt__utf8_valid(t, &bad))
+        return bt__error(s, BT_ERR_INVALID, "%s: field '%s' is not valid UTF-8 (byte %zu)",
+                         what, field, bad);
+    return BT_OK;
 }
 
 static int bt__check_lonlat(bt_store *s, const char *what, const char *prefix,
@@ -165,7 +184,10 @@ int bt__validate_segment(bt_store *s, const bt_segment *seg)
     char what[BT__LABEL_SIZE];
     bt__label(what, "segment", seg->name, seg->id);
     int rc;
-    if ((rc = bt__check_required(s, what, "border", seg->border)) != BT_OK ||
+    if ((rc = bt__check_text(s, what, "border", seg->border)) != BT_OK ||
+        (rc = bt__check_text(s, what, "name", seg->name)) != BT_OK ||
+        (rc = bt__check_text(s, what, "river", seg->river)) != BT_OK ||
+        (rc = bt__check_required(s, what, "border", seg->border)) != BT_OK ||
         (rc = bt__check_required(s, what, "name", seg->name)) != BT_OK ||
         (rc = bt__check_enum(s, what, "kind", BT_ENUM_SEGMENT_KIND, (int)seg->kind)) != BT_OK)
         return rc;
@@ -185,7 +207,10 @@ int bt__validate_installation(bt_store *s, const bt_installation *inst)
     char what[BT__LABEL_SIZE];
     bt__label(what, "installation", inst->ref, inst->id);
     int rc;
-    if ((rc = bt__check_optional_key(s, what, "ref", inst->ref)) != BT_OK ||
+    if ((rc = bt__check_text(s, what, "ref", inst->ref)) != BT_OK ||
+        (rc = bt__check_text(s, what, "post_material", inst->post_material)) != BT_OK ||
+        (rc = bt__check_text(s, what, "condition", inst->condition)) != BT_OK ||
+        (rc = bt__check_optional_key(s, what, "ref", inst->ref)) != BT_OK ||
         (rc = bt__check_enum(s, what, "kind", BT_ENUM_INSTALL_KIND, (int)inst->kind)) != BT_OK ||
         (rc = bt__check_enum(s, what, "layer", BT_ENUM_FENCE_LAYER, (int)inst->layer)) != BT_OK ||
         (rc = bt__check_enum(s, what, "material", BT_ENUM_MATERIAL, (int)inst->material)) != BT_OK ||
@@ -241,7 +266,9 @@ int bt__validate_incident(bt_store *s, const bt_incident *inc)
     char what[BT__LABEL_SIZE];
     bt__label(what, "incident", inc->ref, inc->id);
     int rc;
-    if ((rc = bt__check_required(s, what, "ref", inc->ref)) != BT_OK ||
+    if ((rc = bt__check_text(s, what, "ref", inc->ref)) != BT_OK ||
+        (rc = bt__check_text(s, what, "summary", inc->summary)) != BT_OK ||
+        (rc = bt__check_required(s, what, "ref", inc->ref)) != BT_OK ||
         (rc = bt__check_enum(s, what, "type", BT_ENUM_INCIDENT_TYPE, (int)inc->type)) != BT_OK ||
         (rc = bt__check_lonlat(s, what, "", inc->where)) != BT_OK)
         return rc;
@@ -284,7 +311,9 @@ int bt__validate_source(bt_store *s, const bt_source *src)
     char what[BT__LABEL_SIZE];
     bt__label(what, "source", NULL, src->id);
     int rc;
-    if ((rc = bt__check_required(s, what, "name", src->name)) != BT_OK ||
+    if ((rc = bt__check_text(s, what, "name", src->name)) != BT_OK ||
+        (rc = bt__check_text(s, what, "notes", src->notes)) != BT_OK ||
+        (rc = bt__check_required(s, what, "name", src->name)) != BT_OK ||
         (rc = bt__check_enum(s, what, "type", BT_ENUM_SOURCE_TYPE, (int)src->type)) != BT_OK)
         return rc;
     if (src->reliability < 'A' || src->reliability > 'F') {
@@ -324,7 +353,9 @@ int bt__validate_place(bt_store *s, const bt_place *place)
     char what[BT__LABEL_SIZE];
     bt__label(what, "place", place->name, place->id);
     int rc;
-    if ((rc = bt__check_required(s, what, "name", place->name)) != BT_OK ||
+    if ((rc = bt__check_text(s, what, "name", place->name)) != BT_OK ||
+        (rc = bt__check_text(s, what, "admin1", place->admin1)) != BT_OK ||
+        (rc = bt__check_required(s, what, "name", place->name)) != BT_OK ||
         (rc = bt__check_required(s, what, "country", place->country)) != BT_OK)
         return rc;
     const char *c = place->country;
