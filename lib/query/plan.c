@@ -1,0 +1,471 @@
+/**
+ * @file plan.c
+ * @brief A ::bt_query checked and compiled, and the exact test of one indexed incident
+ * with the conservative shortcuts that spare most geodesic computations.
+ *
+ * The circle bounds. Let s be the geodesic distance between the centre C and a point
+ * P on the WGS 84 surface and c the straight-line (chord) distance between them in
+ * ECEF. Then
+ *
+ *     c <= s <= 2 M asin(c / (2 M)),        M = a(1 - e^2) = 6,335,439.3 m,
+ *
+ * as long as s <= pi M. The left side: a straight line is the shortest curve. The right
+ * side: the shortest geodesic, seen as a space curve, has curvature equal to the
+ * surface's normal curvature along it (its geodesic curvature is zero), which is at
+ * most the largest principal curvature of the ellipsoid, 1 / M (the meridional radius
+ * of curvature at the equator is the smallest radius anywhere). By Schur's comparison
+ * theorem a curve of length s <= pi / k_max with curvature <= k_max has its ends at
+ * least as far apart as those of a circular arc of length s and curvature k_max:
+ * c >= 2 M sin(s / (2 M)). Solving for s gives the bound.
+ *
+ * So for a radius R: c > R means out; c <= 2 M sin(R / (2 M)) means in; only the thin
+ * shell between (R^3 / (24 M^2) wide: 0.1 mm at 5 km, 1.6 cm at 25 km, 13 m at
+ * 500 km) needs geod_inverse. Both thresholds are moved outward/inward by 10 micron,
+ * far above the rounding error of the chord in doubles (~10 nm) and of geod_inverse
+ * (~15 nm), so a shortcut never disagrees with geod_inverse. The inner bound is used
+ * only for R <= 10,000 km, where every pair with c under the threshold has s < pi M.
+ *
+ * Whole k-d cells are settled without looking at their points through the unit
+ * normals: the angle t between the normals of C and P satisfies M t <= s <= N t with
+ * N = a^2 / b, the largest radius of curvature (the normal turns by at most s / M
+ * along the geodesic; conversely the curve on the ellipsoid whose normals follow the
+ * great circle between them is at most N t long). The normals of a lon/lat cell are a
+ * spherical rectangle whose nearest and farthest angles from C's normal are computed
+ * exactly in bt__cell_angles(); one metre of slack absorbs the rounding of acos.
+ */
+#include "query/query_internal.h"
+#include "store/backend.h"
+
+#include <math.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PI 3.14159265358979323846
+/* Guards the candidate boxes against rounding in their trigonometry, in degrees. */
+#define BOX_MARGIN_DEG 1e-9
+/* Slack of the cell bounds, metres (see above). */
+#define CELL_SLACK_M 1.0
+/* Largest radius for which the inner chord bound is used. */
+#define INNER_MAX_M 1.0e7
+
+void bt__ecef(double lon, double lat, double *x, double *y, double *z)
+{
+    double phi = lat / BT__DEG, lam = lon / BT__DEG;
+    double sp = sin(phi), cp = cos(phi);
+    double n = BT__A / sqrt(1.0 - BT__E2 * sp * sp);
+    *x = n * cp * cos(lam);
+    *y = n * cp * sin(lam);
+    *z = n * (1.0 - BT__E2) * sp;
+}
+
+/* The largest chord that surely means a geodesic distance <= t (negative: none). */
+static double inner_chord(double t)
+{
+    if (!(t - BT__EPS_M > 0.0) || t > INNER_MAX_M) return -1.0;
+    return 2.0 * BT__M_MIN * sin((t - BT__EPS_M) / (2.0 * BT__M_MIN)) - BT__EPS_M;
+}
+
+static int64_t floor_div60(int64_t t)
+{
+    int64_t q = t / 60;
+    if (t % 60 != 0 && t < 0) q--;
+    return q;
+}
+
+static int64_t ceil_div60(int64_t t)
+{
+    int64_t q = t / 60;
+    if (t % 60 != 0 && t > 0) q++;
+    return q;
+}
+
+/* The boxes holding the circle: the normals of points within s lie within the angle
+ * s / M of the centre's normal (see the file comment). */
+static size_t circle_boxes(bt_lonlat c, double radius, bt_bbox box[2])
+{
+    double sigma = radius / BT__M_MIN;
+    double south = c.lat - sigma * BT__DEG - BOX_MARGIN_DEG;
+    double north = c.lat + sigma * BT__DEG + BOX_MARGIN_DEG;
+    double phi = c.lat / BT__DEG;
+    double dlon;
+    if (sigma >= PI / 2.0 || north >= 90.0 || south <= -90.0 || sin(sigma) >= cos(phi))
+        dlon = 180.0;
+    else
+        dlon = asin(sin(sigma) / cos(phi)) * BT__DEG + BOX_MARGIN_DEG;
+    south = fmax(south, -90.0);
+    north = fmin(north, 90.0);
+    if (dlon >= 180.0) {
+        box[0] = (bt_bbox){-180.0, south, 180.0, north};
+        return 1;
+    }
+    double west = c.lon - dlon, east = c.lon + dlon;
+    if (west < -180.0) {
+        box[0] = (bt_bbox){-180.0, south, east, north};
+        box[1] = (bt_bbox){west + 360.0, south, 180.0, north};
+        return 2;
+    }
+    if (east > 180.0) {
+        box[0] = (bt_bbox){-180.0, south, east - 360.0, north};
+        box[1] = (bt_bbox){west, south, 180.0, north};
+        return 2;
+    }
+    box[0] = (bt_bbox){west, south, east, north};
+    return 1;
+}
+
+void bt__plan_widen(struct bt__plan *p, double extra)
+{
+    if (p->q.area != BT_AREA_CIRCLE || !(extra > 0.0)) return;
+    if (!isfinite(extra) || extra > 4.0e7) extra = 4.0e7; /* the whole Earth */
+    p->nbox = circle_boxes(p->q.centre, p->q.radius_m + extra, p->box);
+}
+
+static bool lon_ok(double x) { return isfinite(x) && x >= -180.0 && x <= 180.0; }
+static bool lat_ok(double y) { return isfinite(y) && y >= -90.0 && y <= 90.0; }
+
+static int build_polygon(bt_store *s, const bt_query *q, const char *fn, struct bt__plan *p)
+{
+    GEOSContextHandle_t h = s->geos;
+    if (q->ring) {
+        if (q->nring < 3)
+            return bt__error(s, BT_ERR_INVALID, "%s: polygon ring has %zu vertices; expected >= 3",
+                             fn, q->nring);
+        for (size_t i = 0; i < q->nring; i++)
+            if (!lon_ok(q->ring[i].lon) || !lat_ok(q->ring[i].lat))
+                return bt__error(s, BT_ERR_INVALID,
+                                 "%s: polygon vertex %zu (%g, %g) is not a valid lon/lat", fn,
+                                 i, q->ring[i].lon, q->ring[i].lat);
+        bool closed = q->ring[0].lon == q->ring[q->nring - 1].lon &&
+                      q->ring[0].lat == q->ring[q->nring - 1].lat;
+        size_t n = q->nring + (closed ? 0 : 1);
+        if (n < 4 || n > UINT_MAX)
+            return bt__error(s, BT_ERR_INVALID, "%s: polygon ring has too few vertices", fn);
+        GEOSCoordSequence *cs = GEOSCoordSeq_create_r(h, (unsigned)n, 2);
+        if (!cs) return bt__error(s, BT_ERR_NOMEM, "%s: out of memory", fn);
+        for (size_t i = 0; i < n; i++) {
+            bt_lonlat v = q->ring[i < q->nring ? i : 0];
+            GEOSCoordSeq_setXY_r(h, cs, (unsigned)i, v.lon, v.lat);
+        }
+        GEOSGeometry *lr = GEOSGeom_createLinearRing_r(h, cs);
+        if (lr) p->poly = GEOSGeom_createPolygon_r(h, lr, NULL, 0);
+        if (!p->poly) return bt__error(s, BT_ERR_GEOMETRY, "%s: cannot build the polygon", fn);
+    } else {
+        GEOSWKTReader *r = GEOSWKTReader_create_r(h);
+        if (!r) return bt__error(s, BT_ERR_NOMEM, "%s: out of memory", fn);
+        p->poly = GEOSWKTReader_read_r(h, r, q->wkt);
+        GEOSWKTReader_destroy_r(h, r);
+        if (!p->poly) return bt__error(s, BT_ERR_GEOMETRY, "%s: polygon WKT does not parse", fn);
+        int t = GEOSGeomTypeId_r(h, p->poly);
+        if (t != GEOS_POLYGON && t != GEOS_MULTIPOLYGON)
+            return bt__error(s, BT_ERR_INVALID, "%s: WKT is not a POLYGON or MULTIPOLYGON", fn);
+    }
+    if (GEOSisEmpty_r(h, p->poly) == 1)
+        return bt__error(s, BT_ERR_INVALID, "%s: the polygon is empty", fn);
+    if (GEOSisValid_r(h, p->poly) != 1)
+        return bt__error(s, BT_ERR_GEOMETRY, "%s: the polygon is not valid (self-intersecting?)",
+                         fn);
+    double x0, y0, x1, y1;
+    if (!GEOSGeom_getXMin_r(h, p->poly, &x0) || !GEOSGeom_getYMin_r(h, p->poly, &y0) ||
+        !GEOSGeom_getXMax_r(h, p->poly, &x1) || !GEOSGeom_getYMax_r(h, p->poly, &y1))
+        return bt__error(s, BT_ERR_GEOMETRY, "%s: cannot read the polygon's extent", fn);
+    if (!lon_ok(x0) || !lon_ok(x1) || !lat_ok(y0) || !lat_ok(y1))
+        return bt__error(s, BT_ERR_INVALID, "%s: polygon coordinates outside lon/lat range", fn);
+    p->prep = GEOSPrepare_r(h, p->poly);
+    if (!p->prep) return bt__error(s, BT_ERR_GEOMETRY, "%s: cannot prepare the polygon", fn);
+    p->box[0] = (bt_bbox){x0, y0, x1, y1};
+    p->nbox = 1;
+    return BT_OK;
+}
+
+int bt__plan_init(bt_store *s, const bt_query *qin, const char *fn, struct bt__plan *p)
+{
+    memset(p, 0, sizeof *p);
+    p->s = s;
+    if (qin)
+        p->q = *qin;
+    else
+        bt_query_init(&p->q);
+    const bt_query *q = &p->q;
+    switch (q->area) {
+    case BT_AREA_NONE:
+        p->box[0] = (bt_bbox){-180.0, -90.0, 180.0, 90.0};
+        p->nbox = 1;
+        break;
+    case BT_AREA_CIRCLE:
+        if (!lon_ok(q->centre.lon) || !lat_ok(q->centre.lat))
+            return bt__error(s, BT_ERR_INVALID, "%s: circle centre (%g, %g) is not a valid lon/lat",
+                             fn, q->centre.lon, q->centre.lat);
+        if (!isfinite(q->radius_m) || q->radius_m < 0.0)
+            return bt__error(s, BT_ERR_INVALID, "%s: radius_m is %g; expected a finite value >= 0",
+                             fn, q->radius_m);
+        p->nbox = circle_boxes(q->centre, q->radius_m, p->box);
+        bt__ecef(q->centre.lon, q->centre.lat, &p->cx, &p->cy, &p->cz);
+        p->c2_out = (q->radius_m + BT__EPS_M) * (q->radius_m + BT__EPS_M);
+        {
+            double ci = inner_chord(q->radius_m);
+            p->can_inner = ci > 0.0;
+            p->c2_in = p->can_inner ? ci * ci : -1.0;
+        }
+        break;
+    case BT_AREA_BBOX: {
+        bt_bbox b = q->box;
+        if (!lon_ok(b.west) || !lon_ok(b.east) || !lat_ok(b.south) || !lat_ok(b.north) ||
+            b.south > b.north)
+            return bt__error(s, BT_ERR_INVALID,
+                             "%s: box (%g, %g, %g, %g) is not a valid lon/lat box "
+                             "(west, south, east, north; south <= north)",
+                             fn, b.west, b.south, b.east, b.north);
+        if (b.west <= b.east) {
+            p->box[0] = b;
+            p->nbox = 1;
+        } else {
+            p->box[0] = (bt_bbox){b.west, b.south, 180.0, b.north};
+            p->box[1] = (bt_bbox){-180.0, b.south, b.east, b.north};
+            p->nbox = 2;
+        }
+        break;
+    }
+    case BT_AREA_POLYGON:
+        if (!q->ring && !q->wkt)
+            return bt__error(s, BT_ERR_INVALID, "%s: polygon area without ring or wkt", fn);
+        {
+            int rc = build_polygon(s, q, fn, p);
+            if (rc) {
+                bt__plan_free(p);
+                return rc;
+            }
+        }
+        break;
+    default:
+        return bt__error(s, BT_ERR_INVALID, "%s: area kind %d is not a bt_area_kind", fn,
+                         (int)q->area);
+    }
+    int rc = BT_OK;
+    if (q->from > q->to)
+        rc = bt__error(s, BT_ERR_INVALID, "%s: time window starts (%lld) after it ends (%lld)",
+                       fn, (long long)q->from, (long long)q->to);
+    else if (q->types >> BT_INCIDENT_TYPE_COUNT)
+        rc = bt__error(s, BT_ERR_INVALID, "%s: types 0x%x has bits beyond the incident types",
+                       fn, q->types);
+    else if (q->verifications >> 6)
+        rc = bt__error(s, BT_ERR_INVALID,
+                       "%s: verifications 0x%x has bits beyond the verification states", fn,
+                       q->verifications);
+    else if (q->min_reliability != 0 && (q->min_reliability < 'A' || q->min_reliability > 'F'))
+        rc = bt__error(s, BT_ERR_INVALID, "%s: min_reliability is %d; expected 'A'..'F' or 0",
+                       fn, (int)q->min_reliability);
+    else if (q->min_credibility < 0 || q->min_credibility > 6)
+        rc = bt__error(s, BT_ERR_INVALID, "%s: min_credibility is %d; expected 1..6 or 0", fn,
+                       q->min_credibility);
+    else if ((unsigned)q->match > BT_MATCH_CERTAIN)
+        rc = bt__error(s, BT_ERR_INVALID, "%s: match %d is not a bt_match", fn, (int)q->match);
+    else if ((unsigned)q->order > BT_ORDER_TIME)
+        rc = bt__error(s, BT_ERR_INVALID, "%s: order %d is not a bt_order", fn, (int)q->order);
+    else if (q->order == BT_ORDER_DISTANCE && q->area != BT_AREA_CIRCLE)
+        rc = bt__error(s, BT_ERR_INVALID, "%s: ordering by distance needs a circle area", fn);
+    if (rc) {
+        bt__plan_free(p);
+        return rc;
+    }
+    if (q->area != BT_AREA_CIRCLE) p->q.match = BT_MATCH_POINT;
+    p->has_time = q->from != INT64_MIN || q->to != INT64_MAX;
+    p->to_min = floor_div60(q->to);
+    /* end >= from iff thi * 60 - 1 >= from (thi: see lib/index/index.h) */
+    p->from_min = q->from == INT64_MAX ? INT64_MAX : ceil_div60(q->from + 1);
+    p->types = q->types;
+    p->verifs = q->verifications;
+    p->max_rel = q->min_reliability ? (unsigned)(q->min_reliability - 'A' + 1) : 0;
+    p->max_cred = (unsigned)q->min_credibility;
+    p->has_attr = p->types || p->verifs || p->max_rel || p->max_cred;
+    return BT_OK;
+}
+
+void bt__plan_free(struct bt__plan *p)
+{
+    if (p->prep) GEOSPreparedGeom_destroy_r(p->s->geos, p->prep);
+    if (p->poly) GEOSGeom_destroy_r(p->s->geos, p->poly);
+    p->prep = NULL;
+    p->poly = NULL;
+}
+
+/* Reads the record of point i for what the index rounded. */
+static int fetch(struct bt__plan *p, const struct bt__pts *pts, size_t i, bt_incident **inc)
+{
+    p->nfetch++;
+    int rc = p->s->be->incident_get(p->s, bt__pts_id(pts, i), inc);
+    if (rc && !p->err) p->err = rc;
+    return rc;
+}
+
+int bt__plan_start(struct bt__plan *p, const struct bt__pts *pts, size_t i, int64_t *start)
+{
+    if (pts->attr[i] & BT__A_TEXACT) {
+        *start = (int64_t)pts->tlo[i] * 60;
+        return BT_OK;
+    }
+    bt_incident *inc = NULL;
+    int rc = fetch(p, pts, i, &inc);
+    if (!rc) *start = inc->start;
+    bt_incident_free(inc);
+    return rc;
+}
+
+static int time_match(struct bt__plan *p, const struct bt__pts *pts, size_t i)
+{
+    int64_t lo = pts->tlo[i], hi = pts->thi[i];
+    bool open = hi == INT32_MAX;
+    if (pts->attr[i] & BT__A_TEXACT)
+        return lo <= p->to_min && (open || hi >= p->from_min) ? BT__YES : BT__NO;
+    /* INT32_MIN may stand for any earlier start (clamped): no condition then */
+    if ((lo != INT32_MIN && lo > p->to_min) || (!open && hi < p->from_min)) return BT__NO;
+    bt_incident *inc = NULL;
+    if (fetch(p, pts, i, &inc)) return BT__NO;
+    int r = inc->start <= p->q.to && inc->end >= p->q.from ? BT__YES : BT__NO;
+    bt_incident_free(inc);
+    return r;
+}
+
+/* Circle test with an uncertainty-dependent threshold. */
+static int circle_match(struct bt__plan *p, const struct bt__pts *pts, size_t i, double *dist)
+{
+    double x, y, z;
+    bt__ecef(pts->lon[i], pts->lat[i], &x, &y, &z);
+    double dx = x - p->cx, dy = y - p->cy, dz = z - p->cz;
+    double c2 = dx * dx + dy * dy + dz * dz;
+    double r = p->q.radius_m;
+    bt_lonlat pt = {pts->lon[i], pts->lat[i]};
+    if (p->q.match == BT_MATCH_POINT) {
+        if (c2 > p->c2_out) return BT__NO;
+        if (c2 <= p->c2_in) return BT__YES;
+        p->ngeod++;
+        *dist = bt__geod_dist(&p->s->geod, p->q.centre, pt);
+        return *dist <= r ? BT__YES : BT__NO;
+    }
+    unsigned code = pts->ucode[i];
+    double ulo = bt__ucode_lo(code), uhi = bt__ucode_hi(code);
+    bool possible = p->q.match == BT_MATCH_POSSIBLE;
+    double tlo = possible ? r + ulo : r - uhi;
+    double thi = possible ? r + uhi : r - ulo;
+    if (thi < 0.0) return BT__NO;
+    if (isfinite(thi) && c2 > (thi + BT__EPS_M) * (thi + BT__EPS_M)) return BT__NO;
+    double ci = inner_chord(tlo);
+    if (ci > 0.0 && c2 <= ci * ci) return BT__YES;
+    p->ngeod++;
+    double d = bt__geod_dist(&p->s->geod, p->q.centre, pt);
+    *dist = d;
+    if (d < tlo - BT__EPS_M) return BT__YES;
+    if (d > thi + BT__EPS_M) return BT__NO;
+    if (code == 0) return (possible ? d <= r : d <= r) ? BT__YES : BT__NO;
+    bt_incident *inc = NULL;
+    if (fetch(p, pts, i, &inc)) return BT__NO;
+    double u = inc->uncertainty_m;
+    bt_incident_free(inc);
+    return (possible ? d <= r + u : d + u <= r) ? BT__YES : BT__NO;
+}
+
+static int polygon_match(struct bt__plan *p, double lon, double lat)
+{
+    GEOSContextHandle_t h = p->s->geos;
+    GEOSGeometry *pt = GEOSGeom_createPointFromXY_r(h, lon, lat);
+    if (!pt) {
+        if (!p->err) p->err = bt__error(p->s, BT_ERR_NOMEM, "polygon query: out of memory");
+        return BT__NO;
+    }
+    char r = GEOSPreparedIntersects_r(h, p->prep, pt);
+    GEOSGeom_destroy_r(h, pt);
+    if (r == 2) {
+        if (!p->err) p->err = BT_ERR_GEOMETRY;
+        return BT__NO;
+    }
+    return r == 1 ? BT__YES : BT__NO;
+}
+
+int bt__plan_match(struct bt__plan *p, const struct bt__pts *pts, size_t i, bool inside,
+                   double *dist)
+{
+    *dist = NAN;
+    if (p->has_attr) {
+        unsigned a = pts->attr[i];
+        if (p->types && !(p->types & (1u << BT__A_TYPE(a)))) return BT__NO;
+        if (p->verifs && !(p->verifs & (1u << BT__A_VERIF(a)))) return BT__NO;
+        if (p->max_rel && (BT__A_REL(a) == 0 || BT__A_REL(a) > p->max_rel)) return BT__NO;
+        if (p->max_cred && (BT__A_CRED(a) == 0 || BT__A_CRED(a) > p->max_cred)) return BT__NO;
+    }
+    if (p->has_time && time_match(p, pts, i) != BT__YES) return BT__NO;
+    switch (p->q.area) {
+    case BT_AREA_CIRCLE:
+        if (inside) return BT__YES;
+        return circle_match(p, pts, i, dist);
+    case BT_AREA_BBOX: {
+        /* the k-d search delivers only points in the boxes; the overlay is tested here */
+        double x = pts->lon[i], y = pts->lat[i];
+        for (size_t k = 0; k < p->nbox; k++)
+            if (x >= p->box[k].west && x <= p->box[k].east && y >= p->box[k].south &&
+                y <= p->box[k].north)
+                return BT__YES;
+        return BT__NO;
+    }
+    case BT_AREA_POLYGON:
+        if (inside) return BT__YES;
+        return polygon_match(p, pts->lon[i], pts->lat[i]);
+    default:
+        return BT__YES;
+    }
+}
+
+/* Smallest angular distance, degrees, from longitude x to the interval [w, e]. */
+static double lon_gap(double x, double w, double e)
+{
+    if (x >= w && x <= e) return 0.0;
+    double d1 = fmod(w - x + 720.0, 360.0), d2 = fmod(x - e + 720.0, 360.0);
+    return fmin(d1, d2);
+}
+
+/* Largest angular distance, degrees (<= 180), from longitude x to a point of [w, e]. */
+static double lon_far(double x, double w, double e)
+{
+    double anti = x + 180.0;
+    if (anti > 180.0) anti -= 360.0;
+    if (anti >= w && anti <= e) return 180.0;
+    double d1 = fabs(fmod(w - x + 540.0, 360.0) - 180.0);
+    double d2 = fabs(fmod(e - x + 540.0, 360.0) - 180.0);
+    return fmax(d1, d2);
+}
+
+void bt__cell_angles(double lon, double lat, double w, double s, double e, double n,
+                     double *amin, double *amax)
+{
+    double pc = lat / BT__DEG, ps = s / BT__DEG, pn = n / BT__DEG;
+    double sp = sin(pc), cp = cos(pc);
+    /* f(phi) = sp sin(phi) + cp cos(phi) cos(dlon) = R cos(phi - alpha) */
+    double dmin = lon_gap(lon, w, e) / BT__DEG, dmax = lon_far(lon, w, e) / BT__DEG;
+    double b1 = cp * cos(dmin);
+    double r1 = hypot(sp, b1), al1 = atan2(sp, b1);
+    double fmaxv;
+    if (al1 >= ps && al1 <= pn)
+        fmaxv = r1;
+    else
+        fmaxv = fmax(sp * sin(ps) + b1 * cos(ps), sp * sin(pn) + b1 * cos(pn));
+    double b2 = cp * cos(dmax);
+    double r2 = hypot(sp, b2), al2 = atan2(sp, b2);
+    double fminv;
+    if ((al2 + PI >= ps && al2 + PI <= pn) || (al2 - PI >= ps && al2 - PI <= pn))
+        fminv = -r2;
+    else
+        fminv = fmin(sp * sin(ps) + b2 * cos(ps), sp * sin(pn) + b2 * cos(pn));
+    *amin = acos(fmax(-1.0, fmin(1.0, fmaxv)));
+    *amax = acos(fmax(-1.0, fmin(1.0, fminv)));
+}
+
+int bt__plan_cell(void *ctx, double w, double s, double e, double n)
+{
+    struct bt__plan *p = ctx;
+    if (p->q.area != BT_AREA_CIRCLE || p->q.match != BT_MATCH_POINT) return BT__CELL_PART;
+    double amin, amax;
+    bt__cell_angles(p->q.centre.lon, p->q.centre.lat, w, s, e, n, &amin, &amax);
+    double r = p->q.radius_m;
+    if (BT__M_MIN * amin > r + CELL_SLACK_M) return BT__CELL_OUT;
+    if (BT__N_MAX * amax < r - CELL_SLACK_M) return BT__CELL_IN;
+    return BT__CELL_PART;
+}

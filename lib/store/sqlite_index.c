@@ -1,0 +1,445 @@
+/**
+ * @file sqlite_index.c
+ * @brief The SpatiaLite backend's operations for the in-memory index and the queries
+ * (backend.h, "index and query"): bulk and per-id reads of the indexed columns, the
+ * write watch, the data version, and the R*Tree scans of installations and segments.
+ *
+ * The write watch is an SQLite update hook on this connection: it sees every row of
+ * `incidents` that changes, whichever code path wrote it. Report links live in a
+ * WITHOUT ROWID table that the hook does not report, so temporary triggers (private
+ * to the connection, nothing is written to the file) copy the incident id of every
+ * changed link into a temporary rowid table whose writes the hook does see.
+ */
+#include "index/index.h"
+#include "sqlite_index.h"
+
+#include <limits.h>
+#include <string.h>
+
+/* The indexed columns and the best reliability / credibility of the linked reports
+ * (reliability 'A' is best and sorts first, as does credibility 1). */
+#define ROW_COLUMNS                                                                    \
+    "i.id, i.lon, i.lat, i.start_t, i.end_t, i.uncertainty_m, i.type, i.verification"
+
+static const char scan_sql[] =
+    "SELECT " ROW_COLUMNS ", t.rel, t.cred FROM incidents i LEFT JOIN"
+    " (SELECT l.incident_id AS iid, min(s.reliability) AS rel, min(l.credibility) AS cred"
+    "  FROM incident_sources l JOIN sources s ON s.id = l.source_id"
+    "  GROUP BY l.incident_id) t ON t.iid = i.id";
+
+static const char row_sql[] =
+    "SELECT " ROW_COLUMNS ","
+    " (SELECT min(s.reliability) FROM incident_sources l JOIN sources s"
+    "  ON s.id = l.source_id WHERE l.incident_id = i.id),"
+    " (SELECT min(l.credibility) FROM incident_sources l WHERE l.incident_id = i.id)"
+    " FROM incidents i WHERE i.id = ?1";
+
+static const char *const watch_sql[] = {
+    "CREATE TEMP TABLE IF NOT EXISTS bt__link_log(incident_id INTEGER PRIMARY KEY)",
+    "CREATE TEMP TRIGGER IF NOT EXISTS bt__link_ins AFTER INSERT ON main.incident_sources"
+    " BEGIN INSERT OR REPLACE INTO bt__link_log VALUES (NEW.incident_id); END",
+    "CREATE TEMP TRIGGER IF NOT EXISTS bt__link_upd AFTER UPDATE ON main.incident_sources"
+    " BEGIN INSERT OR REPLACE INTO bt__link_log VALUES (OLD.incident_id);"
+    " INSERT OR REPLACE INTO bt__link_log VALUES (NEW.incident_id); END",
+    "CREATE TEMP TRIGGER IF NOT EXISTS bt__link_del AFTER DELETE ON main.incident_sources"
+    " BEGIN INSERT OR REPLACE INTO bt__link_log VALUES (OLD.incident_id); END",
+};
+
+static int read_row(bt_store *s, sqlite3_stmt *st, struct bt__index_row *r)
+{
+    int v;
+    r->id = sqlite3_column_int64(st, 0);
+    r->lon = sqlite3_column_double(st, 1);
+    r->lat = sqlite3_column_double(st, 2);
+    r->start = sqlite3_column_int64(st, 3);
+    r->end = sqlite3_column_type(st, 4) == SQLITE_NULL ? BT_TIME_OPEN
+                                                       : sqlite3_column_int64(st, 4);
+    r->uncertainty_m = sqlite3_column_double(st, 5);
+    const char *t = (const char *)sqlite3_column_text(st, 6);
+    if (!t || bt_enum_parse(BT_ENUM_INCIDENT_TYPE, t, &v) != BT_OK)
+        return bt__error(s, BT_ERR_INTERNAL, "incident %lld: unknown type '%s' in the store",
+                         (long long)r->id, t ? t : "");
+    r->type = v;
+    t = (const char *)sqlite3_column_text(st, 7);
+    if (!t || bt_enum_parse(BT_ENUM_VERIFICATION, t, &v) != BT_OK)
+        return bt__error(s, BT_ERR_INTERNAL,
+                         "incident %lld: unknown verification '%s' in the store",
+                         (long long)r->id, t ? t : "");
+    r->verification = v;
+    const char *rel = (const char *)sqlite3_column_text(st, 8);
+    r->reliability = rel && rel[0] >= 'A' && rel[0] <= 'F' ? rel[0] - 'A' + 1 : 0;
+    int cred = sqlite3_column_type(st, 9) == SQLITE_NULL ? 0 : sqlite3_column_int(st, 9);
+    r->credibility = cred >= 1 && cred <= 6 ? cred : 0;
+    return BT_OK;
+}
+
+static int prepare(bt_store *s, const char *sql, sqlite3_stmt **st, const char *what)
+{
+    int rc = sqlite3_prepare_v2(bt__sq_of(s)->db, sql, -1, st, NULL);
+    if (rc != SQLITE_OK) {
+        sqlite3_finalize(*st);
+        *st = NULL;
+        return bt__sq_fail(s, rc, "%s", what);
+    }
+    return BT_OK;
+}
+
+int bt__sq_index_scan(bt_store *s, int (*cb)(const struct bt__index_row *row, void *udata),
+                         void *udata, int *stopped)
+{
+    sqlite3_stmt *st;
+    *stopped = 0;
+    int rc = prepare(s, scan_sql, &st, "reading incidents for the index");
+    if (rc) return rc;
+    int src;
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        struct bt__index_row r;
+        rc = read_row(s, st, &r);
+        if (rc) break;
+        if (cb(&r, udata)) {
+            *stopped = 1;
+            break;
+        }
+    }
+    if (!rc && !*stopped && src != SQLITE_DONE)
+        rc = bt__sq_fail(s, src, "reading incidents for the index");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int bt__sq_index_rows(bt_store *s, const int64_t *ids, size_t n,
+                         int (*cb)(int64_t id, const struct bt__index_row *row, void *udata),
+                         void *udata)
+{
+    sqlite3_stmt *st;
+    int rc = prepare(s, row_sql, &st, "reading changed incidents for the index");
+    if (rc) return rc;
+    for (size_t i = 0; i < n && !rc; i++) {
+        sqlite3_bind_int64(st, 1, ids[i]);
+        int src = sqlite3_step(st);
+        struct bt__index_row r;
+        if (src == SQLITE_ROW) {
+            rc = read_row(s, st, &r);
+            if (!rc && cb(ids[i], &r, udata)) break;
+        } else if (src == SQLITE_DONE) {
+            if (cb(ids[i], NULL, udata)) break;
+        } else {
+            rc = bt__sq_fail(s, src, "reading incident %lld for the index", (long long)ids[i]);
+        }
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* The update hook: only notes ids; it must not run SQL. */
+static void on_update(void *udata, int op, const char *db, const char *table,
+                      sqlite3_int64 rowid)
+{
+    bt_store *s = udata;
+    if (strcmp(db, "main") == 0) {
+        if (strcmp(table, "incidents") == 0)
+            bt__index_note_incident(s, rowid);
+        else if (strcmp(table, "sources") == 0 && op != SQLITE_INSERT)
+            bt__index_invalidate(s);
+    } else if (strcmp(db, "temp") == 0 && strcmp(table, "bt__link_log") == 0) {
+        bt__index_note_incident(s, rowid);
+    }
+}
+
+int bt__sq_index_watch(bt_store *s)
+{
+    sqlite3 *db = bt__sq_of(s)->db;
+    /* A read-only connection writes nothing; other writers show in the data version. */
+    if (s->flags & BT_OPEN_READWRITE) {
+        for (size_t i = 0; i < sizeof watch_sql / sizeof watch_sql[0]; i++) {
+            int rc = sqlite3_exec(db, watch_sql[i], NULL, NULL, NULL);
+            if (rc != SQLITE_OK) return bt__sq_fail(s, rc, "setting up the index write watch");
+        }
+    }
+    sqlite3_update_hook(db, on_update, s);
+    return BT_OK;
+}
+
+/* Asked before every query: the statement is kept in the index (prepared once, it
+ * costs ~1 us instead of ~12) and finalized by bt__sq_index_release(). */
+int bt__sq_data_version(bt_store *s, uint64_t *version)
+{
+    sqlite3_stmt *st = s->index ? s->index->be_cache : NULL;
+    int rc;
+    if (!st) {
+        rc = prepare(s, "PRAGMA data_version", &st, "reading the data version");
+        if (rc) return rc;
+        if (s->index) s->index->be_cache = st;
+    }
+    rc = BT_OK;
+    int src = sqlite3_step(st);
+    if (src == SQLITE_ROW)
+        *version = (uint64_t)sqlite3_column_int64(st, 0);
+    else
+        rc = bt__sq_fail(s, src, "reading the data version");
+    sqlite3_reset(st);
+    if (!s->index || s->index->be_cache != st) sqlite3_finalize(st);
+    return rc;
+}
+
+void bt__sq_index_release(bt_store *s)
+{
+    struct bt__sq *q = bt__sq_of(s);
+    if (!q || !q->db) return;
+    if (s->index && s->index->be_cache) {
+        sqlite3_finalize(s->index->be_cache);
+        s->index->be_cache = NULL;
+    }
+    sqlite3_update_hook(q->db, NULL, NULL);
+}
+
+bool bt__sq_in_transaction(bt_store *s)
+{
+    return sqlite3_get_autocommit(bt__sq_of(s)->db) == 0;
+}
+
+/* Ids from an R*Tree whose boxes meet the box, increasing; a bt__malloc'd array. */
+static int rtree_ids(bt_store *s, const char *sql, bt_bbox box, int64_t **ids, size_t *n,
+                     const char *what)
+{
+    *ids = NULL;
+    *n = 0;
+    sqlite3_stmt *st;
+    int rc = prepare(s, sql, &st, what);
+    if (rc) return rc;
+    sqlite3_bind_double(st, 1, box.east);
+    sqlite3_bind_double(st, 2, box.west);
+    sqlite3_bind_double(st, 3, box.north);
+    sqlite3_bind_double(st, 4, box.south);
+    size_t cap = 0;
+    int src;
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            size_t ncap = cap ? cap * 2 : 64;
+            int64_t *na = bt__realloc(*ids, ncap * sizeof *na);
+            if (!na) {
+                rc = bt__error(s, BT_ERR_NOMEM, "%s: out of memory", what);
+                break;
+            }
+            *ids = na;
+            cap = ncap;
+        }
+        (*ids)[(*n)++] = sqlite3_column_int64(st, 0);
+    }
+    if (!rc && src != SQLITE_DONE) rc = bt__sq_fail(s, src, "%s", what);
+    sqlite3_finalize(st);
+    if (rc) {
+        bt__free(*ids);
+        *ids = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
+int bt__sq_installation_scan_bbox(bt_store *s, bt_bbox box,
+                                     int (*cb)(const bt_installation *inst, void *udata),
+                                     void *udata)
+{
+    int64_t *ids;
+    size_t n;
+    int rc = rtree_ids(s,
+                       "SELECT pkid FROM idx_installations_geom WHERE xmin <= ?1 AND"
+                       " xmax >= ?2 AND ymin <= ?3 AND ymax >= ?4 ORDER BY pkid",
+                       box, &ids, &n, "scanning installations");
+    for (size_t i = 0; i < n && !rc; i++) {
+        bt_installation *inst = NULL;
+        rc = bt__sq_installation_get(s, ids[i], &inst);
+        if (rc == BT_ERR_NOT_FOUND) { /* gone meanwhile (a callback deleted it) */
+            bt__clear_error(s);
+            rc = BT_OK;
+            continue;
+        }
+        if (rc) break;
+        int stop = cb(inst, udata);
+        bt_installation_free(inst);
+        if (stop) break;
+    }
+    bt__free(ids);
+    return rc;
+}
+
+int bt__sq_segment_scan_bbox(bt_store *s, bt_bbox box,
+                                int (*cb)(const bt_segment *seg, void *udata), void *udata)
+{
+    int64_t *ids;
+    size_t n;
+    int rc = rtree_ids(s,
+                       "SELECT pkid FROM idx_borders_geom WHERE xmin <= ?1 AND"
+                       " xmax >= ?2 AND ymin <= ?3 AND ymax >= ?4 ORDER BY pkid",
+                       box, &ids, &n, "scanning border segments");
+    for (size_t i = 0; i < n && !rc; i++) {
+        bt_segment *seg = NULL;
+        rc = bt__sq_segment_get(s, ids[i], &seg);
+        if (rc == BT_ERR_NOT_FOUND) {
+            bt__clear_error(s);
+            rc = BT_OK;
+            continue;
+        }
+        if (rc) break;
+        int stop = cb(seg, udata);
+        bt_segment_free(seg);
+        if (stop) break;
+    }
+    bt__free(ids);
+    return rc;
+}
+
+
+/* ---- the persisted index (schema step 3) ------------------------------------ */
+
+/* Reads one integer from a statement without parameters; *found = 0 when no row. */
+static int query_int64(sqlite3 *db, const char *sql, int64_t *v, bool *found)
+{
+    sqlite3_stmt *st = NULL;
+    *found = false;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return rc;
+    }
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *v = sqlite3_column_int64(st, 0);
+        *found = true;
+        rc = SQLITE_OK;
+    } else if (rc == SQLITE_DONE) {
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int bt__sq_index_generation(bt_store *s, int64_t *gen)
+{
+    bool found;
+    *gen = -1;
+    int rc = query_int64(bt__sq_of(s)->db, "SELECT generation FROM bt_meta WHERE id = 1",
+                         gen, &found);
+    if (rc == SQLITE_ERROR) return BT_OK; /* no such table: a file without the step */
+    if (rc != SQLITE_OK) return bt__sq_fail(s, rc, "reading the index generation");
+    if (!found) *gen = -1;
+    return BT_OK;
+}
+
+static int blob_rd(void *rh, void *buf, size_t n, size_t off)
+{
+    if (n > INT_MAX || off > (size_t)INT_MAX - n) return 1;
+    return sqlite3_blob_read(rh, buf, (int)n, (int)off) != SQLITE_OK;
+}
+
+int bt__sq_index_load(bt_store *s, const char *name,
+                      int (*fill)(void *udata, size_t len,
+                                  int (*rd)(void *rh, void *buf, size_t n, size_t off),
+                                  void *rh),
+                      void *udata, bool *found, int *fill_rc)
+{
+    sqlite3 *db = bt__sq_of(s)->db;
+    *found = false;
+    *fill_rc = 0;
+    /* The generation and the copy must come from one snapshot. */
+    bool own_txn = sqlite3_get_autocommit(db) != 0;
+    int rc = own_txn ? sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) : SQLITE_OK;
+    if (rc != SQLITE_OK) return bt__sq_fail(s, rc, "reading the persisted index");
+    int64_t gen = -1, rowid = 0, pgen = -2, len = 0;
+    bool have;
+    rc = query_int64(db, "SELECT generation FROM bt_meta WHERE id = 1", &gen, &have);
+    sqlite3_stmt *st = NULL;
+    if (rc == SQLITE_OK && have) {
+        rc = sqlite3_prepare_v2(db, "SELECT rowid, generation, length(data) FROM bt_index"
+                                    " WHERE name = ?1", -1, &st, NULL);
+        if (rc == SQLITE_OK) {
+            sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+            rc = sqlite3_step(st);
+            if (rc == SQLITE_ROW) {
+                rowid = sqlite3_column_int64(st, 0);
+                pgen = sqlite3_column_int64(st, 1);
+                len = sqlite3_column_int64(st, 2);
+                rc = SQLITE_OK;
+            } else if (rc == SQLITE_DONE) {
+                rc = SQLITE_OK;
+            }
+        }
+        sqlite3_finalize(st);
+    }
+    int ret = BT_OK;
+    if (rc == SQLITE_ERROR) rc = SQLITE_OK; /* no such table: nothing persisted */
+    if (rc != SQLITE_OK) ret = bt__sq_fail(s, rc, "reading the persisted index");
+    if (!ret && have && pgen == gen && len > 0 && (uint64_t)len <= (uint64_t)INT_MAX) {
+        sqlite3_blob *b = NULL;
+        rc = sqlite3_blob_open(db, "main", "bt_index", "data", rowid, 0, &b);
+        if (rc == SQLITE_OK) {
+            *found = true;
+            *fill_rc = fill(udata, (size_t)len, blob_rd, b);
+        } else {
+            ret = bt__sq_fail(s, rc, "opening the persisted index");
+        }
+        sqlite3_blob_close(b);
+    }
+    if (own_txn) sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    return ret;
+}
+
+int bt__sq_index_save(bt_store *s, const char *name, int64_t gen, size_t nparts,
+                      const void *const *parts, const size_t *lens, bool *saved)
+{
+    sqlite3 *db = bt__sq_of(s)->db;
+    *saved = false;
+    size_t total = 0;
+    for (size_t i = 0; i < nparts; i++) total += lens[i];
+    if (!(s->flags & BT_OPEN_READWRITE) || sqlite3_get_autocommit(db) == 0 ||
+        total > (size_t)INT_MAX)
+        return BT_OK;
+    /* Saving is an optimisation: do not wait for another writer. */
+    sqlite3_busy_timeout(db, 0);
+    int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    sqlite3_busy_timeout(db, BT__BUSY_TIMEOUT_MS);
+    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) return BT_OK;
+    if (rc != SQLITE_OK) return bt__sq_fail(s, rc, "saving the index");
+    int64_t cur = -1;
+    bool have;
+    sqlite3_stmt *st = NULL;
+    rc = query_int64(db, "SELECT generation FROM bt_meta WHERE id = 1", &cur, &have);
+    if (rc == SQLITE_OK && (!have || cur != gen)) goto rollback; /* changed meanwhile */
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO bt_index (name, generation, data)"
+                                    " VALUES (?1, ?2, zeroblob(?3))", -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, gen);
+        sqlite3_bind_int(st, 3, (int)total);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE) rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    if (rc == SQLITE_OK) {
+        sqlite3_blob *b = NULL;
+        rc = sqlite3_blob_open(db, "main", "bt_index", "data", sqlite3_last_insert_rowid(db),
+                               1, &b);
+        size_t off = 0;
+        for (size_t i = 0; i < nparts && rc == SQLITE_OK; i++) {
+            if (lens[i]) rc = sqlite3_blob_write(b, parts[i], (int)lens[i], (int)off);
+            off += lens[i];
+        }
+        int crc = sqlite3_blob_close(b);
+        if (rc == SQLITE_OK) rc = crc;
+    }
+    if (rc == SQLITE_OK) rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    if (rc == SQLITE_OK) {
+        *saved = true;
+        return BT_OK;
+    }
+    {
+        int ret = bt__sq_fail(s, rc, "saving the index");
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        return ret;
+    }
+rollback:
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return rc == SQLITE_OK ? BT_OK : bt__sq_fail(s, rc, "saving the index");
+}

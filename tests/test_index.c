@@ -1,0 +1,408 @@
+/**
+ * @file test_index.c
+ * @brief Unit tests of the index structure (lib/index): the id map, the encodings of
+ * times and uncertainty, the k-d range search against a linear scan, the overlay
+ * (insert, update, delete), repacking, and the cell-angle bounds the searches prune
+ * with (checked against points sampled inside the cells).
+ */
+#define _DEFAULT_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "index/index.h"
+#include "query/query_internal.h"
+
+static uint64_t rnext(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9E3779B97F4A7C15u);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
+    return z ^ (z >> 31);
+}
+
+static double runif(uint64_t *s, double a, double b)
+{
+    return a + (b - a) * ((double)(rnext(s) >> 11) / 9007199254740992.0);
+}
+
+static void test_idmap(void **state)
+{
+    (void)state;
+    struct bt__idmap m = {0};
+    for (int64_t k = 1; k <= 5000; k++) assert_int_equal(bt__idmap_put(&m, k * 7919, (uint32_t)k), BT_OK);
+    assert_int_equal(m.n, 5000);
+    uint32_t v;
+    for (int64_t k = 1; k <= 5000; k++) {
+        assert_true(bt__idmap_get(&m, k * 7919, &v));
+        assert_int_equal(v, k);
+    }
+    assert_false(bt__idmap_get(&m, 3, NULL));
+    /* delete every other key: the rest must stay reachable (backward shift) */
+    for (int64_t k = 1; k <= 5000; k += 2) assert_true(bt__idmap_del(&m, k * 7919));
+    assert_false(bt__idmap_del(&m, 7919));
+    assert_int_equal(m.n, 2500);
+    for (int64_t k = 1; k <= 5000; k++) assert_int_equal(bt__idmap_get(&m, k * 7919, &v), k % 2 == 0);
+    assert_int_equal(bt__idmap_put(&m, 2 * 7919, 99), BT_OK); /* overwrite */
+    assert_true(bt__idmap_get(&m, 2 * 7919, &v));
+    assert_int_equal(v, 99);
+    assert_int_equal(m.n, 2500);
+    bt__idmap_free(&m);
+    assert_false(bt__idmap_get(&m, 2 * 7919, &v));
+}
+
+static void test_ucode(void **state)
+{
+    (void)state;
+    assert_int_equal(bt__ucode_encode(0.0), 0);
+    assert_true(bt__ucode_hi(0) == 0.0);
+    uint64_t s = 1;
+    for (int i = 0; i < 100000; i++) {
+        double u = exp(runif(&s, log(1e-4), log(1e8)));
+        unsigned c = bt__ucode_encode(u);
+        assert_true(c >= 1 && c <= 255);
+        assert_true(bt__ucode_lo(c) < u);
+        assert_true(u <= bt__ucode_hi(c));
+        if (c < 255) assert_true(bt__ucode_hi(c) <= bt__ucode_lo(c) * 1.0906 + 0.011);
+    }
+}
+
+static void test_time_encoding(void **state)
+{
+    (void)state;
+    struct bt__pts p = {0};
+    struct bt__index_row r = {1, 10.0, 20.0, 0, 0, 0.0, 3, 2, 1, 6};
+    /* minute-aligned: exact */
+    r.start = 1595980800;
+    r.end = 1595980800 + 86399; /* the last second of the day */
+    assert_int_equal(bt__pts_push(&p, &r), BT_OK);
+    assert_true(p.attr[0] & BT__A_TEXACT);
+    assert_int_equal((int64_t)p.tlo[0] * 60, r.start);
+    assert_int_equal((int64_t)p.thi[0] * 60 - 1, r.end);
+    assert_int_equal(BT__A_TYPE(p.attr[0]), 3);
+    assert_int_equal(BT__A_VERIF(p.attr[0]), 2);
+    assert_int_equal(BT__A_REL(p.attr[0]), 1);
+    assert_int_equal(BT__A_CRED(p.attr[0]), 6);
+    /* seconds, negative times, open and far ends: a conservative superset */
+    const int64_t starts[] = {1595980801, -1, -61, -59, INT64_C(-9000000000000), INT64_C(9000000000000)};
+    const int64_t ends[] = {1595980859, -1, BT_TIME_OPEN, 59, INT64_C(-8000000000000), INT64_C(9100000000000)};
+    for (size_t i = 0; i < sizeof starts / sizeof starts[0]; i++) {
+        r.start = starts[i];
+        r.end = ends[i];
+        bt__pts_set(&p, 0, &r);
+        assert_true(p.tlo[0] == INT32_MIN || (int64_t)p.tlo[0] * 60 <= r.start);
+        if (p.thi[0] != INT32_MAX) assert_true((int64_t)p.thi[0] * 60 - 1 >= r.end);
+        if (r.end == BT_TIME_OPEN) assert_true(p.thi[0] == INT32_MAX);
+        if (p.attr[0] & BT__A_TEXACT) {
+            assert_true((int64_t)p.tlo[0] * 60 == r.start);
+            assert_true(r.end == BT_TIME_OPEN || (int64_t)p.thi[0] * 60 - 1 == r.end);
+        }
+    }
+    /* wide ids switch the arrays to 64 bits, keeping what was there */
+    r.id = INT64_C(5000000000);
+    assert_int_equal(bt__pts_push(&p, &r), BT_OK);
+    assert_non_null(p.id64);
+    assert_true(bt__pts_id(&p, 0) == 1);
+    assert_true(bt__pts_id(&p, 1) == INT64_C(5000000000));
+    bt__pts_free(&p);
+}
+
+struct collect {
+    int64_t *ids;
+    size_t n;
+};
+
+static int collect_pt(void *ctx, const struct bt__pts *p, size_t i, bool inside)
+{
+    (void)inside;
+    struct collect *c = ctx;
+    c->ids[c->n++] = bt__pts_id(p, i);
+    return 0;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static void test_kd_range(void **state)
+{
+    (void)state;
+    uint64_t s = 7;
+    const size_t sizes[] = {0, 1, 2, 47, 48, 49, 1000, 20000};
+    for (size_t t = 0; t < sizeof sizes / sizeof sizes[0]; t++) {
+        size_t n = sizes[t];
+        struct bt__pts p = {0};
+        double *lon = malloc((n + 1) * sizeof *lon), *lat = malloc((n + 1) * sizeof *lat);
+        for (size_t i = 0; i < n; i++) {
+            /* duplicates and ties on purpose */
+            lon[i] = i % 5 == 0 ? 1.0 : round(runif(&s, -180.0, 180.0) * 10.0) / 10.0;
+            lat[i] = i % 7 == 0 ? 2.0 : runif(&s, -90.0, 90.0);
+            struct bt__index_row r = {(int64_t)i + 1, lon[i], lat[i], 0, 0, 0.0, 0, 0, 0, 0};
+            assert_int_equal(bt__pts_push(&p, &r), BT_OK);
+        }
+        assert_int_equal(bt__kd_build(&p, 48), BT_OK);
+        int64_t *ids = malloc((n + 1) * sizeof *ids), *want = malloc((n + 1) * sizeof *want);
+        for (int qn = 0; qn < 50; qn++) {
+            bt_bbox b;
+            b.west = runif(&s, -180.0, 180.0);
+            b.east = b.west + runif(&s, 0.0, 60.0);
+            b.south = runif(&s, -90.0, 90.0);
+            b.north = b.south + runif(&s, 0.0, 40.0);
+            if (qn == 0) b = (bt_bbox){1.0, 2.0, 1.0, 2.0}; /* a degenerate box on the ties */
+            size_t nw = 0;
+            for (size_t i = 0; i < n; i++)
+                if (lon[i] >= b.west && lon[i] <= b.east && lat[i] >= b.south && lat[i] <= b.north)
+                    want[nw++] = (int64_t)i + 1;
+            struct collect c = {ids, 0};
+            assert_int_equal(bt__kd_range(&p, 48, b, NULL, collect_pt, &c), 0);
+            qsort(ids, c.n, sizeof *ids, cmp_i64);
+            assert_int_equal(c.n, nw);
+            for (size_t i = 0; i < nw; i++) assert_true(ids[i] == want[i]);
+        }
+        /* the permutation kept each point with its id */
+        for (size_t i = 0; i < n; i++) {
+            size_t k = (size_t)bt__pts_id(&p, i) - 1;
+            assert_true(p.lon[i] == lon[k] && p.lat[i] == lat[k]);
+        }
+        free(ids);
+        free(want);
+        free(lon);
+        free(lat);
+        bt__pts_free(&p);
+    }
+}
+
+/* The predicate the time bounds must never contradict: the point's own rounded
+ * interval overlaps the window in minutes (open ends and clamped starts as the
+ * queries treat them). */
+static bool pt_in_window(const struct bt__pts *p, size_t i, int64_t from_min, int64_t to_min)
+{
+    int32_t lo = p->tlo[i], hi = p->thi[i];
+    return (lo == INT32_MIN || lo <= to_min) && (hi == INT32_MAX || hi >= from_min);
+}
+
+struct tcollect {
+    int64_t *ids;
+    size_t n, visited;
+    int64_t from_min, to_min;
+};
+
+static int tcollect_pt(void *ctx, const struct bt__pts *p, size_t i, bool inside)
+{
+    (void)inside;
+    struct tcollect *c = ctx;
+    c->visited++;
+    if (pt_in_window(p, i, c->from_min, c->to_min)) c->ids[c->n++] = bt__pts_id(p, i);
+    return 0;
+}
+
+/* Time pruning against brute force: random boxes and windows over points whose times
+ * follow their longitude (so that whole nodes can be skipped), with open ends, starts
+ * clamped from the far past and ends far in the future mixed in. */
+static void test_kd_time_pruning(void **state)
+{
+    (void)state;
+    uint64_t s = 11;
+    const size_t sizes[] = {1, 48, 49, 97, 5000, 30000};
+    size_t pruned_total = 0;
+    for (size_t t = 0; t < sizeof sizes / sizeof sizes[0]; t++) {
+        size_t n = sizes[t];
+        struct bt__pts p = {0};
+        for (size_t i = 0; i < n; i++) {
+            double lon = runif(&s, 120.0, 131.0), lat = runif(&s, 39.0, 43.0);
+            /* 2019 + (lon - 120) * 200 days + up to 10 days of noise */
+            int64_t start = INT64_C(1546300800) + (int64_t)((lon - 120.0) * 200.0 * 86400.0) +
+                            (int64_t)(rnext(&s) % (10u * 86400u));
+            int64_t end = start + (int64_t)(rnext(&s) % (30u * 86400u));
+            unsigned k = (unsigned)(rnext(&s) % 200u);
+            if (k == 0) end = BT_TIME_OPEN;
+            if (k == 1) start = INT64_MIN / 2;            /* clamps to INT32_MIN minutes */
+            if (k == 2) end = INT64_C(1) << 42;           /* beyond int32 minutes */
+            struct bt__index_row r = {(int64_t)i + 1, lon, lat, start, end, 0.0, 0, 0, 0, 0};
+            assert_int_equal(bt__pts_push(&p, &r), BT_OK);
+        }
+        assert_int_equal(bt__kd_build(&p, 48), BT_OK);
+        int32_t *nt = NULL;
+        size_t nn = 0;
+        assert_int_equal(bt__kd_time_build(&p, 48, &nt, &nn), BT_OK);
+        assert_non_null(nt);
+        /* the memory bound stated in index.h: under 0.7 bytes per point */
+        if (n >= 5000) assert_true((double)(nn * 8) / (double)n < 0.7);
+        int64_t *ids = malloc(n * sizeof *ids), *want = malloc(n * sizeof *want);
+        for (int qn = 0; qn < 200; qn++) {
+            bt_bbox b = {120.0, 39.0, 131.0, 43.0};
+            if (qn % 2) {
+                b.west = runif(&s, 120.0, 131.0);
+                b.east = b.west + runif(&s, 0.0, 3.0);
+                b.south = runif(&s, 39.0, 43.0);
+                b.north = b.south + runif(&s, 0.0, 2.0);
+            }
+            /* minutes from 2018 to 2026; some windows of a single minute */
+            int64_t from = 25771680 + (int64_t)(rnext(&s) % (8u * 525600u));
+            int64_t to = qn % 5 == 0 ? from : from + (int64_t)(rnext(&s) % (180u * 1440u));
+            if (qn == 3) from = to = -(INT64_C(1) << 40); /* long before: clamped starts only */
+            if (qn == 4) from = to = INT64_C(1) << 40;  /* long after: open or far ends */
+            size_t nw = 0;
+            for (size_t i = 0; i < n; i++)
+                if (p.lon[i] >= b.west && p.lon[i] <= b.east && p.lat[i] >= b.south &&
+                    p.lat[i] <= b.north && pt_in_window(&p, i, from, to))
+                    want[nw++] = bt__pts_id(&p, i);
+            qsort(want, nw, sizeof *want, cmp_i64);
+            struct tcollect c = {ids, 0, 0, from, to};
+            assert_int_equal(bt__kd_range_time(&p, 48, b, nt, from, to, NULL, tcollect_pt, &c), 0);
+            qsort(ids, c.n, sizeof *ids, cmp_i64);
+            assert_int_equal(c.n, nw);
+            for (size_t i = 0; i < nw; i++) assert_true(ids[i] == want[i]);
+            struct tcollect all = {ids, 0, 0, from, to};
+            assert_int_equal(bt__kd_range(&p, 48, b, NULL, tcollect_pt, &all), 0);
+            assert_int_equal(all.n, nw);
+            assert_true(c.visited <= all.visited);
+            pruned_total += all.visited - c.visited;
+        }
+        free(ids);
+        free(want);
+        bt__free(nt);
+        bt__pts_free(&p);
+    }
+    assert_true(pruned_total > 100000); /* the bounds did skip nodes */
+}
+
+static size_t live_ids(const struct bt__index *ix, int64_t *out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < ix->st.n; i++)
+        if (bt__index_static_live(ix, i)) out[n++] = bt__pts_id(&ix->st, i);
+    for (size_t i = 0; i < ix->ov.n; i++) out[n++] = bt__pts_id(&ix->ov, i);
+    qsort(out, n, sizeof *out, cmp_i64);
+    return n;
+}
+
+static void test_overlay_and_repack(void **state)
+{
+    (void)state;
+    struct bt__index ix;
+    memset(&ix, 0, sizeof ix);
+    bt__index_load_begin(&ix);
+    for (int64_t id = 1; id <= 1000; id++) {
+        struct bt__index_row r = {id, (double)id / 10.0, 0.0, 0, 0, 0.0, 0, 0, 0, 0};
+        assert_int_equal(bt__pts_push(&ix.st, &r), BT_OK);
+    }
+    assert_int_equal(bt__kd_build(&ix.st, ix.leaf), BT_OK);
+    bool alive[1201] = {false};
+    for (int i = 1; i <= 1000; i++) alive[i] = true;
+    /* delete, update, insert, update the inserted, delete the inserted */
+    for (int64_t id = 1; id <= 1000; id += 3) {
+        assert_int_equal(bt__index_apply(&ix, id, NULL), BT_OK);
+        alive[id] = false;
+    }
+    for (int64_t id = 2; id <= 1000; id += 3) {
+        struct bt__index_row r = {id, -(double)id / 10.0, 5.0, 0, 0, 0.0, 1, 0, 0, 0};
+        assert_int_equal(bt__index_apply(&ix, id, &r), BT_OK);
+    }
+    for (int64_t id = 1001; id <= 1200; id++) {
+        struct bt__index_row r = {id, 1.0, 1.0, 0, 0, 0.0, 2, 0, 0, 0};
+        assert_int_equal(bt__index_apply(&ix, id, &r), BT_OK);
+        alive[id] = true;
+    }
+    for (int64_t id = 1001; id <= 1200; id += 2) {
+        assert_int_equal(bt__index_apply(&ix, id, NULL), BT_OK);
+        alive[id] = false;
+    }
+    assert_int_equal(bt__index_apply(&ix, 999999, NULL), BT_OK); /* unknown: harmless */
+    int64_t ids[1300];
+    size_t n = live_ids(&ix, ids);
+    size_t k = 0;
+    for (int64_t id = 1; id <= 1200; id++)
+        if (alive[id]) assert_true(ids[k++] == id);
+    assert_int_equal(n, k);
+    assert_int_equal(bt__index_count(&ix), k);
+    /* the overlay holds the updated rows, with their new coordinates */
+    uint32_t slot;
+    assert_true(bt__idmap_get(&ix.ovmap, 2, &slot));
+    assert_true(ix.ov.lon[slot] == -0.2 && ix.ov.lat[slot] == 5.0);
+
+    assert_int_equal(bt__index_repack(&ix), BT_OK);
+    assert_int_equal(ix.ov.n, 0);
+    assert_int_equal(ix.shadow.n, 0);
+    int64_t ids2[1300];
+    assert_int_equal(live_ids(&ix, ids2), k);
+    assert_memory_equal(ids, ids2, k * sizeof *ids);
+    /* and the repacked static part is a valid k-d tree */
+    int64_t got[1300];
+    struct collect c = {got, 0};
+    bt__kd_range(&ix.st, ix.leaf, (bt_bbox){-200.0, 4.0, 0.0, 6.0}, NULL, collect_pt, &c);
+    assert_int_equal(c.n, 333); /* the updated ones: ids 2, 5, ..., 998 */
+    assert_true(bt__index_bytes(&ix) >= ix.st.n * 31);
+    bt__index_clear(&ix);
+}
+
+/* The angle bounds of a cell hold for every normal inside it. */
+static void test_cell_angles(void **state)
+{
+    (void)state;
+    uint64_t s = 3;
+    for (int t = 0; t < 3000; t++) {
+        double lon = runif(&s, -180.0, 180.0), lat = runif(&s, -90.0, 90.0);
+        double w = runif(&s, -180.0, 180.0), e = fmin(180.0, w + runif(&s, 0.0, t % 2 ? 2.0 : 200.0));
+        double so = runif(&s, -90.0, 90.0), no = fmin(90.0, so + runif(&s, 0.0, t % 2 ? 1.0 : 100.0));
+        double amin, amax;
+        bt__cell_angles(lon, lat, w, so, e, no, &amin, &amax);
+        double p = lat * M_PI / 180.0, l = lon * M_PI / 180.0;
+        for (int k = 0; k < 50; k++) {
+            double ql = runif(&s, w, e) * M_PI / 180.0, qp = runif(&s, so, no) * M_PI / 180.0;
+            if (k == 0) { ql = w * M_PI / 180.0; qp = so * M_PI / 180.0; }
+            double c = sin(p) * sin(qp) + cos(p) * cos(qp) * cos(ql - l);
+            double a = acos(fmax(-1.0, fmin(1.0, c)));
+            assert_true(a >= amin - 1e-7);
+            assert_true(a <= amax + 1e-7);
+        }
+    }
+}
+
+/* The chord bounds that decide most points without geod_inverse. */
+static void test_chord_bound(void **state)
+{
+    (void)state;
+    struct geod_geodesic g;
+    geod_init(&g, 6378137.0, 1.0 / 298.257223563);
+    uint64_t s = 5;
+    for (int t = 0; t < 20000; t++) {
+        double lon1 = runif(&s, -180.0, 180.0), lat1 = runif(&s, -90.0, 90.0);
+        double scale = pow(10.0, runif(&s, -5.0, 2.0));
+        double lon2 = lon1 + runif(&s, -scale, scale), lat2 = fmax(-90.0, fmin(90.0, lat1 + runif(&s, -scale, scale)));
+        if (lon2 > 180.0) lon2 -= 360.0;
+        if (lon2 < -180.0) lon2 += 360.0;
+        double a[3], b[3];
+        bt__ecef(lon1, lat1, &a[0], &a[1], &a[2]);
+        bt__ecef(lon2, lat2, &b[0], &b[1], &b[2]);
+        double c = sqrt((a[0] - b[0]) * (a[0] - b[0]) + (a[1] - b[1]) * (a[1] - b[1]) +
+                        (a[2] - b[2]) * (a[2] - b[2]));
+        double sd;
+        geod_inverse(&g, lat1, lon1, lat2, lon2, &sd, NULL, NULL);
+        assert_true(c <= sd + BT__EPS_M);
+        if (sd < 1.0e7) assert_true(sd <= 2.0 * BT__M_MIN * asin(fmin(1.0, (c + BT__EPS_M) / (2.0 * BT__M_MIN))) + BT__EPS_M);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_idmap),
+        cmocka_unit_test(test_ucode),
+        cmocka_unit_test(test_time_encoding),
+        cmocka_unit_test(test_kd_range),
+        cmocka_unit_test(test_kd_time_pruning),
+        cmocka_unit_test(test_overlay_and_repack),
+        cmocka_unit_test(test_cell_angles),
+        cmocka_unit_test(test_chord_bound),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
