@@ -1,0 +1,21 @@
+/**
+ * @file fuzz_geojson.c
+ * @brief libFuzzer harness of the GeoJSON importer (bt_import_mem): the input is the
+ * file, imported into every table, as a FeatureCollection and as a text sequence.
+ * The length's low bit selects skip_invalid, so both error paths are exercised.
+ */
+#include "fuzz_common.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static const bt_table tables[] = {BT_TABLE_BORDERS, BT_TABLE_INSTALLATIONS,
+                                      BT_TABLE_INCIDENTS, BT_TABLE_SOURCES, BT_TABLE_PLACES};
+    int skip = (int)(size & 1u);
+    for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
+        bt_fuzz_import((const char *)data, size, "fuzz.geojson", tables[i],
+                       BT_FORMAT_GEOJSON, skip);
+        bt_fuzz_import((const char *)data, size, "fuzz.geojsonl", tables[i],
+                       BT_FORMAT_GEOJSONSEQ, skip);
+    }
+    return 0;
+}
