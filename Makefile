@@ -2,8 +2,11 @@
 #   make deps     install the Debian packages that are missing (nothing if all are there)
 #   make build    configure and build in $(BUILD_DIR)
 #   make test     deps + build + the whole ctest suite, then the suite again in
-#                 $(ASAN_DIR) under AddressSanitizer + UndefinedBehaviorSanitizer
-#   make test-valgrind  the unit tests under Valgrind memcheck (slow; not in make test)
+#                 $(ASAN_DIR) under AddressSanitizer + UndefinedBehaviorSanitizer,
+#                 the thread test under ThreadSanitizer, a 10 s run of each fuzzer
+#                 and the quicker unit tests under Valgrind
+#   make test-valgrind  every unit test under Valgrind memcheck (slow; make test runs
+#                 the quicker ones)
 #   make test-tsan  test_concurrency under ThreadSanitizer ($(TSAN_DIR)); in make test
 #   make test-fuzz  each libFuzzer harness for FUZZ_SECONDS (clang, $(FUZZ_DIR)); in make test
 #   make fuzz       each harness for FUZZ_LONG_SECONDS (600), not in make test
@@ -83,6 +86,7 @@ test: deps build
 	$(MAKE) --no-print-directory test-asan
 	$(MAKE) --no-print-directory test-tsan
 	$(MAKE) --no-print-directory test-fuzz
+	$(MAKE) --no-print-directory test-valgrind VALGRIND_SKIP="$(VALGRIND_QUICK_SKIP)"
 
 # ---- trust (docs/ROBUSTNESS.md): ThreadSanitizer and the fuzzers ---------------------
 TSAN_DIR          ?= build-tsan
@@ -114,11 +118,17 @@ test-fuzz: fuzz-build
 fuzz: fuzz-build
 	sh tests/fuzz/run_fuzzers.sh $(FUZZ_DIR) $(FUZZ_LONG_SECONDS)
 
-# Valgrind memcheck over the unit test programs of $(BUILD_DIR), JOBS at a time. Not
-# part of `make test`: under memcheck the suite takes well over ten minutes on two
-# cores. The fault walks, the crash test and the thread test are left to the
+# Valgrind memcheck over the unit test programs of $(BUILD_DIR), JOBS at a time. The
+# whole suite takes well over ten minutes under memcheck on two cores, so `make test`
+# runs it with VALGRIND_QUICK_SKIP. The fault walks, the crash test and the thread test are left to the
 # sanitizers (minutes each under Valgrind). Logs: $(BUILD_DIR)/valgrind/<test>.log.
 VALGRIND_SKIP ?= test_crash test_fault_sqlite test_fault_io test_concurrency
+# What `make test` leaves out under Valgrind: the fault walks, the kill loop and the
+# threads (covered by the ASan/LSan and TSan builds) and the tests that take minutes
+# under memcheck (covered by ASan); the rest, about twenty programs, run in ~2 minutes.
+VALGRIND_QUICK_SKIP := test_crash test_fault_sqlite test_fault_io test_fault_alloc \
+	test_concurrency test_hostile test_bulk test_chainage test_crs test_export \
+	test_import_geojson test_import_csv test_import_fault test_query
 VALGRIND_FLAGS ?= -q --error-exitcode=1 --leak-check=full \
 	--errors-for-leak-kinds=definite --show-leak-kinds=definite
 test-valgrind: build
