@@ -19,26 +19,7 @@
 
 #include "store_fixture.h"
 
-static struct geod_geodesic G;
-static const bt_lonlat START = {128.0, 41.4};
-
-static bt_lonlat along(bt_lonlat a, double azi, double d)
-{
-    bt_lonlat r;
-    geod_direct(&G, a.lat, a.lon, azi, d, &r.lat, &r.lon, NULL);
-    return r;
-}
-
-/* The point at chainage c of the test border, off metres to its left (north); off < 0
- * to its right. */
-static bt_lonlat at(double c, double off)
-{
-    double lat, lon, azi2;
-    geod_direct(&G, START.lat, START.lon, 90.0, c, &lat, &lon, &azi2);
-    bt_lonlat on = {lon, lat};
-    if (off == 0.0) return on;
-    return off > 0 ? along(on, azi2 - 90.0, off) : along(on, azi2 + 90.0, -off);
-}
+#include "test_line.h"
 
 struct fx {
     fx_dir dir;

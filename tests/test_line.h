@@ -1,0 +1,35 @@
+/**
+ * @file test_line.h
+ * @brief The hand-built test border shared by the analysis tests: a geodesic due east
+ * from START (128.0 E, 41.4 N), placed with geod_direct so that chainages and offsets
+ * are known exactly. Each test's main() calls geod_init(&G, 6378137, 1/298.257223563).
+ */
+#ifndef BT_TEST_LINE_H
+#define BT_TEST_LINE_H
+
+#include <bordertrack.h>
+#include <geodesic.h>
+
+static struct geod_geodesic G;
+static const bt_lonlat START = {128.0, 41.4};
+
+/* The point d metres from a along azimuth azi. */
+static bt_lonlat along(bt_lonlat a, double azi, double d)
+{
+    bt_lonlat r;
+    geod_direct(&G, a.lat, a.lon, azi, d, &r.lat, &r.lon, NULL);
+    return r;
+}
+
+/* The point at chainage c of the test border, off metres to its left (north); off < 0
+ * to its right (south). */
+static bt_lonlat at(double c, double off)
+{
+    double lat, lon, azi2;
+    geod_direct(&G, START.lat, START.lon, 90.0, c, &lat, &lon, &azi2);
+    bt_lonlat on = {lon, lat};
+    if (off == 0.0) return on;
+    return off > 0 ? along(on, azi2 - 90.0, off) : along(on, azi2 + 90.0, -off);
+}
+
+#endif
