@@ -312,8 +312,11 @@ int main(int argc, char **argv)
     char dir[4096], path[4096 + 16];
     if (tmp == NULL || *tmp == '\0')
         tmp = "/tmp";
-    if (snprintf(dir, sizeof dir, "%s/hyesan-demo-XXXXXX", tmp) >= (int)sizeof dir ||
-        mkdtemp(dir) == NULL) {
+    /* mkdtemp wants six 'X' at the end of its template; they are written with memset */
+    int len = snprintf(dir, sizeof dir, "%s/hyesan-demo-......", tmp);
+    if (len > 0 && len < (int)sizeof dir)
+        memset(dir + len - 6, 'X', 6);
+    if (len < 0 || len >= (int)sizeof dir || mkdtemp(dir) == NULL) {
         perror("hyesan_demo: creating a temporary directory");
         return 1;
     }
