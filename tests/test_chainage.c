@@ -300,6 +300,50 @@ static double brute_dist(const bt_lonlat *v, size_t n, bt_lonlat p)
     return best;
 }
 
+/* The geodesic distance from p to the nearest part of r: every edge with a vertex
+ * within 0.2 degrees is sampled every 20 m, and each edge whose coarse minimum is
+ * within 25 m of the best is sampled again every 2 cm around its coarse minimum (the
+ * distance along an edge of a few km is unimodal at these offsets). */
+static double coarse_fine_dist(const struct real *r, bt_lonlat p)
+{
+    double best = INFINITY, fine = INFINITY;
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t j = 0; j < r->n; j++) {
+            const bt_lonlat *v = r->pts[j];
+            for (size_t i = 0; i + 1 < r->in[j].n; i++) {
+                if ((fabs(v[i].lon - p.lon) > 0.2 || fabs(v[i].lat - p.lat) > 0.2) &&
+                    (fabs(v[i + 1].lon - p.lon) > 0.2 || fabs(v[i + 1].lat - p.lat) > 0.2))
+                    continue;
+                double len, azi;
+                geod_inverse(&G, v[i].lat, v[i].lon, v[i + 1].lat, v[i + 1].lon, &len, &azi,
+                             NULL);
+                double emin = INFINITY, at = 0.0;
+                for (double d = 0.0;; d += 20.0) {
+                    if (d > len) d = len;
+                    double d2 = dist(along(v[i], azi, d), p);
+                    if (d2 < emin) {
+                        emin = d2;
+                        at = d;
+                    }
+                    if (d >= len) break;
+                }
+                if (pass == 0) {
+                    best = fmin(best, emin);
+                    continue;
+                }
+                if (emin > best + 25.0) continue;
+                double lo = fmax(0.0, at - 25.0), hi = fmin(len, at + 25.0);
+                for (double d = lo;; d += 0.02) {
+                    if (d > hi) d = hi;
+                    fine = fmin(fine, dist(along(v[i], azi, d), p));
+                    if (d >= hi) break;
+                }
+            }
+        }
+    }
+    return fine;
+}
+
 static void test_real_border(void **state)
 {
     (void)state;
@@ -409,6 +453,27 @@ static void test_real_border(void **state)
     }
     print_message("fast vs exact: %zu same chainage, %zu near-ties\n", same, ties);
     assert_true(ties * 100 <= same);
+
+    /* the exact mode measures candidate edges in order of their lower bounds and stops
+     * early: its offsets must still be the minimum over every part, found here
+     * independently by sampling every edge near the point (coarse_fine_dist) */
+    for (int i = 0; i < 120; i++) {
+        double u[3];
+        for (int k = 0; k < 3; k++) {
+            st = st * 6364136223846793005u + 1442695040888963407u;
+            u[k] = (double)(st >> 11) / 9007199254740992.0;
+        }
+        bt_lonlat q = along(bt__border_point_at(b, u[0] * info.length_m), 360.0 * u[1],
+                            (i % 3 == 0 ? 50.0 : 8000.0) * u[2]);
+        bt_location le;
+        bool fe;
+        assert_int_equal(bt__border_locate(b, q, INFINITY, true, &le, &fe), BT_OK);
+        assert_true(fe);
+        double bd = coarse_fine_dist(&r, q);
+        if (fabs(le.offset_m - bd) > 0.01)
+            fail_msg("point %d (%.6f, %.6f): exact offset %.4f, sampled minimum %.4f", i, q.lon,
+                     q.lat, le.offset_m, bd);
+    }
 
     /* the batch locator gives the fast mode's answers, also for points off the grid */
     {

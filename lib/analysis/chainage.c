@@ -125,6 +125,58 @@ static void exact_hit(const bt_border *b, bt_lonlat p, const struct cand *c, str
     h->dist = gdist(&b->g, p, h->foot);
 }
 
+/* The nearest of the candidates cv[0..nc) on the ellipsoid, within maxd: each is
+ * measured in increasing order of its lower bound until the next bound exceeds the
+ * best distance measured (a measured distance is never below the bound, so nothing
+ * skipped can be nearer; at an exact tie the candidate first in cv wins, as when all
+ * are measured). Edges meeting at a vertex share its foot there: measured once. */
+static bool exact_nearest(const bt_border *b, bt_lonlat p, struct cand *cv, size_t nc,
+                          double maxd, struct hit *h)
+{
+    size_t ord[MAX_CAND];
+    for (size_t c = 0; c < nc; c++) {
+        /* insertion sort by (lb, position): nc is at most MAX_CAND */
+        size_t j = c;
+        while (j > 0 && cv[ord[j - 1]].lb > cv[c].lb) {
+            ord[j] = ord[j - 1];
+            j--;
+        }
+        ord[j] = c;
+    }
+    bool found = false;
+    size_t best_pos = 0;
+    bt_lonlat last_foot = {NAN, NAN};
+    double last_dist = INFINITY;
+    for (size_t k = 0; k < nc; k++) {
+        const struct cand *c = &cv[ord[k]];
+        if (c->lb > maxd || (found && c->lb > h->dist)) break;
+        struct hit x;
+        const struct bt__edge *e = &b->edges[c->edge];
+        bool at_vertex = c->t <= 0.0 || c->t >= 1.0 || e->len == 0.0;
+        bt_lonlat foot = at_vertex ? edge_point(b, e, c->t) : (bt_lonlat){NAN, NAN};
+        if (at_vertex && foot.lon == last_foot.lon && foot.lat == last_foot.lat) {
+            x.edge = c->edge;
+            x.t = c->t;
+            x.cross = c->cross;
+            x.foot = foot;
+            x.dist = last_dist;
+        } else {
+            exact_hit(b, p, c, &x);
+            if (at_vertex) {
+                last_foot = foot;
+                last_dist = x.dist;
+            }
+        }
+        if (x.dist <= maxd &&
+            (!found || x.dist < h->dist || (x.dist == h->dist && ord[k] < best_pos))) {
+            *h = x;
+            best_pos = ord[k];
+            found = true;
+        }
+    }
+    return found;
+}
+
 /*
  * The nearest edge to p (only chain parts if chain_only) within maxd metres; returns
  * whether one was found. Phase one walks the grid in rings of cells around p with
@@ -217,16 +269,7 @@ static bool nearest_edge(const bt_border *b, bt_lonlat p, bool chain_only, doubl
         }
         /* near the limit: decide on the ellipsoid */
     }
-    bool found = false;
-    for (size_t c = 0; c < nc; c++) {
-        struct hit x;
-        exact_hit(b, p, &cv[c], &x);
-        if (x.dist <= maxd && (!found || x.dist < h->dist)) {
-            *h = x;
-            found = true;
-        }
-    }
-    return found;
+    return exact_nearest(b, p, cv, nc, maxd, h);
 }
 
 /* Chainage of a hit on a chain part. */
@@ -530,16 +573,7 @@ static bool pick_edge(const bt_border *b, bt_lonlat p, const struct lbe *list, s
         h->dist = cv[bi].dpl;
         return true;
     }
-    bool found = false;
-    for (size_t c = 0; c < nc; c++) {
-        struct hit x;
-        exact_hit(b, p, &cv[c], &x);
-        if (x.dist <= maxd && (!found || x.dist < h->dist)) {
-            *h = x;
-            found = true;
-        }
-    }
-    return found;
+    return exact_nearest(b, p, cv, nc, maxd, h);
 }
 
 int bt__border_locate_many(const bt_border *b, const bt_lonlat *p, size_t n,
