@@ -176,6 +176,34 @@ static void test_unknown_crs(void **state)
     assert_non_null(strstr(bt_store_errmsg(s), "'EPSG:999999'"));
     assert_int_equal(bt__crs_open(s, "no such thing", &t), BT_ERR_CRS);
     assert_non_null(strstr(bt_store_errmsg(s), "'no such thing'"));
+    /* PROJ would take a loose object name ("foo" is Amersfoort to it): refused */
+    assert_int_equal(bt__crs_open(s, "foo", &t), BT_ERR_CRS);
+    assert_null(t);
+    assert_string_equal(bt_store_errmsg(s),
+                        "CRS 'foo': not an AUTHORITY:CODE (e.g. EPSG:32652), an OGC URN "
+                        "(urn:ogc:def:crs:EPSG::32652), WKT, PROJJSON or a PROJ string");
+    assert_int_equal(bt__crs_open(s, "WGS 84", &t), BT_ERR_CRS);
+    /* a malformed URN is refused before PROJ searches its database for it */
+    assert_int_equal(bt__crs_open(s, "urn:ogc:def:crs:garbage", &t), BT_ERR_CRS);
+    assert_non_null(strstr(bt_store_errmsg(s), "not an AUTHORITY:CODE"));
+    assert_int_equal(bt__crs_open(s, "urn:ogc:def:crs:EPSG::", &t), BT_ERR_CRS);
+    assert_int_equal(bt__crs_open(s, "EPSG:32652:1", &t), BT_ERR_CRS);
+    /* the accepted forms */
+    const char *forms[] = {
+        "EPSG:32652", " EPSG:4490", "urn:ogc:def:crs:EPSG::32652",
+        "urn:ogc:def:crs:OGC:1.3:CRS84", "OGC:CRS84",
+        "http://www.opengis.net/def/crs/EPSG/0/32652",
+        "GEOGCRS[\"WGS 84\",DATUM[\"World Geodetic System 1984\",ELLIPSOID[\"WGS 84\","
+        "6378137,298.257223563]],CS[ellipsoidal,2],AXIS[\"latitude\",north,ANGLEUNIT["
+        "\"degree\",0.0174532925199433]],AXIS[\"longitude\",east,ANGLEUNIT[\"degree\","
+        "0.0174532925199433]]]",
+        "+proj=longlat +datum=WGS84 +type=crs"};
+    for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
+        t = NULL;
+        if (bt__crs_open(s, forms[i], &t) != BT_OK)
+            fail_msg("'%s' refused: %s", forms[i], bt_store_errmsg(s));
+        bt__crs_close(t);
+    }
     /* a PROJ operation, not a CRS */
     assert_int_equal(bt__crs_open(s, "+proj=utm +zone=52 +datum=WGS84", &t), BT_ERR_CRS);
     assert_non_null(strstr(bt_store_errmsg(s), "+type=crs"));

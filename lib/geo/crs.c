@@ -48,6 +48,72 @@ static bool bt__is_horizontal_crs(PJ_TYPE type)
     }
 }
 
+static bool is_word_char(char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+           c == '_' || c == '-' || c == '.';
+}
+
+/* The field of s up to the next ':' (or the end): its length. */
+static size_t field_len(const char *s)
+{
+    size_t n = 0;
+    while (s[n] != '\0' && s[n] != ':') n++;
+    return n;
+}
+
+static bool all_word_chars(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!is_word_char(s[i])) return false;
+    return true;
+}
+
+/*
+ * Is crs written in one of the forms the library takes: AUTHORITY:CODE, an OGC URN
+ * (urn:ogc:def:crs:AUTHORITY:[VERSION]:CODE, or a compound urn:ogc:def:crs,...), an
+ * OGC http URI, WKT, PROJJSON or a PROJ string? proj_create() also takes an object
+ * *name* and matches it loosely ("foo" gives Amersfoort, EPSG:4289) after a search
+ * of its database that takes up to 0.6 s; a CRS an analyst did not name must not be
+ * used, so names are refused here.
+ */
+static bool crs_form_ok(const char *crs)
+{
+    while (*crs == ' ' || *crs == '\t' || *crs == '\n' || *crs == '\r') crs++;
+    if (*crs == '+' || strncmp(crs, "proj=", 5) == 0 || *crs == '{') return true;
+    if (strncmp(crs, "urn:ogc:def:crs,", 16) == 0) return true;
+    if (strncmp(crs, "http://www.opengis.net/def/crs", 30) == 0 ||
+        strncmp(crs, "https://www.opengis.net/def/crs", 31) == 0)
+        return true;
+    if (strncmp(crs, "urn:ogc:def:crs:", 16) == 0) {
+        const char *a = crs + 16;
+        size_t na = field_len(a);
+        if (na == 0 || a[na] != ':' || !all_word_chars(a, na)) return false;
+        const char *v = a + na + 1;
+        size_t nv = field_len(v);
+        if (v[nv] != ':' || !all_word_chars(v, nv)) return false;
+        const char *c = v + nv + 1;
+        size_t nc = field_len(c);
+        return nc > 0 && c[nc] == '\0' && all_word_chars(c, nc);
+    }
+    /* WKT: a keyword, then [ or ( */
+    size_t k = 0;
+    while ((crs[k] >= 'A' && crs[k] <= 'Z') || (crs[k] >= 'a' && crs[k] <= 'z') ||
+           (crs[k] >= '0' && crs[k] <= '9') || crs[k] == '_')
+        k++;
+    if (k > 0) {
+        size_t j = k;
+        while (crs[j] == ' ' || crs[j] == '\t' || crs[j] == '\n' || crs[j] == '\r') j++;
+        if (crs[j] == '[' || crs[j] == '(') return true;
+    }
+    /* AUTHORITY:CODE */
+    size_t na = field_len(crs);
+    if (na == 0 || crs[na] != ':' || !all_word_chars(crs, na)) return false;
+    const char *c = crs + na + 1;
+    size_t nc = field_len(c);
+    return nc > 0 && c[nc] == '\0' && all_word_chars(c, nc);
+}
+
 int bt__crs_open(bt_store *s, const char *crs, bt__crs **out)
 {
     if (out != NULL)
@@ -55,6 +121,11 @@ int bt__crs_open(bt_store *s, const char *crs, bt__crs **out)
     if (BT_NEVER(s == NULL) || crs == NULL || out == NULL)
         return bt__error(s, BT_ERR_INVALID, "bt__crs_open: NULL argument");
     PJ_CONTEXT *ctx = s->proj;
+    if (!crs_form_ok(crs))
+        return bt__error(s, BT_ERR_CRS,
+                         "CRS '%.200s': not an AUTHORITY:CODE (e.g. EPSG:32652), an OGC URN "
+                         "(urn:ogc:def:crs:EPSG::32652), WKT, PROJJSON or a PROJ string",
+                         crs);
     PJ *src = proj_create(ctx, crs);
     if (src == NULL)
         return bt__error(s, BT_ERR_CRS, "CRS '%.200s': unknown to PROJ (%s)", crs,
