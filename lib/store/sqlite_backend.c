@@ -11,11 +11,13 @@
 #include "sqlite_analysis.h"
 #include "sqlite_index.h"
 #include "sqlite_places.h"
+#include "sqlite_splite.h"
 #include "sqlite_index.h"
 #include "sqlite_iter.h"
 #include "sqlite_places.h"
 #include "sqlite_iter.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <spatialite.h>
@@ -243,14 +245,91 @@ void bt__sq_after_write(bt_store *s)
 /* ------------------------------------------------------------------------- */
 /* Open and close */
 
+/* SpatiaLite is loaded with dlopen() by the first handle that needs its SQL functions
+ * (sqlite_splite.h), not linked: libspatialite and the libraries only it needs
+ * (librttopo, libxml2, ICU, ...) cost a process ~7 million instructions to load (5-10
+ * ms), and a one-shot read-only query needs none of them. RTLD_NODELETE keeps the library loaded once
+ * the last handle is closed, so the next handle does not load it again. The
+ * prototypes are checked against spatialite.h without referencing the symbols. */
+typedef void *(*splite_alloc_fn)(void);
+typedef void (*splite_init_fn)(sqlite3 *, const void *, int);
+typedef void (*splite_cleanup_fn)(const void *);
+_Static_assert(_Generic(&spatialite_alloc_connection, splite_alloc_fn: 1, default: 0) &&
+                   _Generic(&spatialite_init_ex, splite_init_fn: 1, default: 0) &&
+                   _Generic(&spatialite_cleanup_ex, splite_cleanup_fn: 1, default: 0),
+               "SpatiaLite's connection functions changed their prototypes");
+
+/* q->splite: what one connection holds of SpatiaLite. */
+struct bt__splite {
+    void *lib;                 /* dlopen() handle */
+    void *cache;               /* spatialite_alloc_connection() */
+    splite_cleanup_fn cleanup; /* spatialite_cleanup_ex */
+};
+
+static void splite_free(struct bt__splite *sp)
+{
+    if (!sp) return;
+    if (sp->cache) sp->cleanup(sp->cache);
+    if (sp->lib) dlclose(sp->lib);
+    bt__free(sp);
+}
+
 static void free_state(struct bt__sq *q)
 {
     if (!q) return;
     for (int i = 0; i < BT__ST_COUNT_OF_IDS; i++) sqlite3_finalize(q->stmt[i]);
     if (q->db) sqlite3_close_v2(q->db);
     /* SpatiaLite's cache must outlive the connection that uses it. */
-    if (q->splite) spatialite_cleanup_ex(q->splite);
+    splite_free(q->splite);
     bt__free(q);
+}
+
+/* dlsym() into a function pointer without the object-to-function cast ISO C lacks. */
+static bool splite_sym(void *lib, const char *name, void *fn, size_t size)
+{
+    void *p = dlsym(lib, name);
+    if (p) memcpy(fn, &p, size);
+    return p != NULL;
+}
+
+int bt__sq_spatialite(bt_store *s)
+{
+    struct bt__sq *q = bt__sq_of(s);
+    if (q->splite) return BT_OK;
+    struct bt__splite *sp = bt__calloc(1, sizeof *sp);
+    if (!sp) return bt__error(s, BT_ERR_NOMEM, "setting up SpatiaLite: out of memory");
+    /* By soname first (the system's search path), then where the build found it. */
+    static const char *const names[] = {BT_SPATIALITE_SONAME, BT_SPATIALITE_PATH};
+    for (size_t i = 0; i < sizeof names / sizeof names[0] && !sp->lib; i++)
+        sp->lib = dlopen(names[i], RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+    splite_alloc_fn alloc_conn = NULL;
+    splite_init_fn init = NULL;
+    if (!sp->lib || !splite_sym(sp->lib, "spatialite_alloc_connection", &alloc_conn,
+                                sizeof alloc_conn) ||
+        !splite_sym(sp->lib, "spatialite_init_ex", &init, sizeof init) ||
+        !splite_sym(sp->lib, "spatialite_cleanup_ex", &sp->cleanup, sizeof sp->cleanup)) {
+        const char *why = dlerror();
+        int rc = bt__error(s, BT_ERR_INTERNAL, "cannot load SpatiaLite (%s): %s",
+                           BT_SPATIALITE_SONAME, why ? why : "unknown error");
+        splite_free(sp);
+        return rc;
+    }
+    sp->cache = alloc_conn();
+    if (!sp->cache) {
+        splite_free(sp);
+        return bt__error(s, BT_ERR_NOMEM,
+                         "SpatiaLite could not set up the connection (out of memory or too "
+                         "many open connections)");
+    }
+    init(q->db, sp->cache, 0);
+    q->splite = sp;
+    return BT_OK;
+}
+
+bool bt__sq_spatialite_ready(bt_store *s)
+{
+    struct bt__sq *q = bt__sq_of(s);
+    return q && q->splite != NULL;
 }
 
 /* Runs a constant PRAGMA (no values from outside are ever spliced in). */
@@ -349,12 +428,16 @@ static int open_db(bt_store *s, const char *path, unsigned flags)
         return bt__error(s, BT_ERR_READONLY,
                          "store %s cannot be opened read-write: the file is read-only", path);
 
-    q->splite = spatialite_alloc_connection();
-    if (!q->splite)
-        return bt__error(s, BT_ERR_NOMEM,
-                         "store %s: SpatiaLite could not set up the connection (out of memory "
-                         "or too many open connections)", path);
-    spatialite_init_ex(q->db, q->splite, 0);
+    /* Writes fire SpatiaLite's triggers and migrations call its functions; read-only
+     * handles set it up only when a statement needs it (sqlite_splite.h). */
+    if (rw) {
+        int src = bt__sq_spatialite(s);
+        if (src) {
+            char why[BT_ERRMSG_SIZE];
+            memcpy(why, s->errmsg, sizeof why);
+            return bt__error(s, src, "store %s: %.400s", path, why);
+        }
+    }
     return BT_OK;
 }
 

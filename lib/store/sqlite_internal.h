@@ -71,7 +71,8 @@ enum bt__stmt_id {
 /** The backend's state, in bt_store::be_data. */
 struct bt__sq {
     sqlite3 *db;
-    void *splite;                              /* SpatiaLite per-connection cache */
+    struct bt__splite *splite; /* SpatiaLite: its dlopen() handle and per-connection
+                                  cache, NULL until bt__sq_spatialite() */
     sqlite3_stmt *stmt[BT__ST_COUNT_OF_IDS];   /* prepared lazily, reused */
     unsigned char busy[BT__ST_COUNT_OF_IDS];   /* stmt[i] is being iterated */
     bool scrub_wal;                            /* a source was changed: checkpoint */
