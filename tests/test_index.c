@@ -204,6 +204,113 @@ static int tcollect_pt(void *ctx, const struct bt__pts *p, size_t i, bool inside
     return 0;
 }
 
+/* A classifier for an "area" box A within the query box: cells in A are in, cells
+ * apart from it out. */
+struct acell {
+    bt_bbox a;
+    int64_t *ids;
+    size_t n, inside_bad, inside_n;
+};
+
+static int acell_cell(void *ctx, double w, double s, double e, double n)
+{
+    const struct acell *c = ctx;
+    if (w >= c->a.west && e <= c->a.east && s >= c->a.south && n <= c->a.north)
+        return BT__CELL_IN;
+    if (e < c->a.west || w > c->a.east || n < c->a.south || s > c->a.north)
+        return BT__CELL_OUT;
+    return BT__CELL_PART;
+}
+
+static int acell_pt(void *ctx, const struct bt__pts *p, size_t i, bool inside)
+{
+    struct acell *c = ctx;
+    bool in_a = p->lon[i] >= c->a.west && p->lon[i] <= c->a.east && p->lat[i] >= c->a.south &&
+                p->lat[i] <= c->a.north;
+    if (inside && !in_a) c->inside_bad++;
+    if (inside) c->inside_n++;
+    if (in_a) c->ids[c->n++] = bt__pts_id(p, i);
+    return 0;
+}
+
+/* Cells called in pass their points without a box test (and, with a window, through
+ * the leaf runs): the answer is still exactly the points of the area. */
+static void test_kd_inside_cells(void **state)
+{
+    (void)state;
+    uint64_t s = 5;
+    const size_t n = 20000;
+    struct bt__pts p = {0};
+    for (size_t i = 0; i < n; i++) {
+        int64_t start = INT64_C(1546300800) + 60 * (int64_t)(rnext(&s) % (6u * 525600u));
+        struct bt__index_row r = {(int64_t)i + 1, runif(&s, 120.0, 131.0), runif(&s, 39.0, 43.0),
+                                  start, start + 60 * (int64_t)(rnext(&s) % 43200u) + 59, 0.0,
+                                  0, 0, 0, 0};
+        assert_int_equal(bt__pts_push(&p, &r), BT_OK);
+    }
+    assert_int_equal(bt__kd_build(&p, 48), BT_OK);
+    int32_t *nt = NULL;
+    uint16_t *ld = NULL;
+    size_t nn = 0;
+    assert_int_equal(bt__kd_time_build(&p, 48, &nt, &ld, &nn), BT_OK);
+    int64_t *ids = malloc(n * sizeof *ids), *want = malloc(n * sizeof *want);
+    size_t in_total = 0, inside_total = 0;
+    for (int qn = 0; qn < 100; qn++) {
+        bt_bbox a;
+        a.west = runif(&s, 119.0, 131.0);
+        a.east = a.west + runif(&s, 0.0, 4.0);
+        a.south = runif(&s, 38.5, 43.0);
+        a.north = a.south + runif(&s, 0.0, 3.0);
+        bt_bbox b = {a.west - runif(&s, 0.0, 1.0), a.south - runif(&s, 0.0, 1.0),
+                     a.east + runif(&s, 0.0, 1.0), a.north + runif(&s, 0.0, 1.0)};
+        int64_t from = 25771680 + (int64_t)(rnext(&s) % (7u * 525600u));
+        int64_t to = from + (int64_t)(rnext(&s) % (120u * 1440u));
+        bool timed = qn % 2 == 1;
+        size_t nw = 0;
+        for (size_t i = 0; i < n; i++)
+            if (p.lon[i] >= a.west && p.lon[i] <= a.east && p.lat[i] >= a.south &&
+                p.lat[i] <= a.north && (!timed || pt_in_window(&p, i, from, to)))
+                want[nw++] = bt__pts_id(&p, i);
+        qsort(want, nw, sizeof *want, cmp_i64);
+        struct acell c = {a, ids, 0, 0, 0};
+        assert_int_equal(bt__kd_range_time(&p, 48, b, timed ? nt : NULL, timed ? ld : NULL,
+                                           from, to, acell_cell, acell_pt, &c),
+                         0);
+        assert_int_equal(c.inside_bad, 0);
+        inside_total += c.inside_n;
+        qsort(ids, c.n, sizeof *ids, cmp_i64);
+        assert_int_equal(c.n, nw);
+        for (size_t i = 0; i < nw; i++) assert_true(ids[i] == want[i]);
+        in_total += nw;
+    }
+    assert_true(in_total > 10000);
+    assert_true(inside_total > in_total / 2); /* most came through cells called in */
+    free(ids);
+    free(want);
+    bt__free(nt);
+    bt__free(ld);
+    bt__pts_free(&p);
+}
+
+/* Every leaf's run (bt__kd_leaf_run) holds each of its points in the window; returns
+ * how many points of the leaves the runs leave out. */
+static size_t leaf_runs_check(const struct bt__pts *p, size_t leaf, size_t left, size_t right,
+                              size_t k, const uint16_t *ld, int64_t from, int64_t to)
+{
+    if (right - left <= leaf) {
+        size_t first, last;
+        bt__kd_leaf_run(p, left, right, ld[k], from, to, &first, &last);
+        assert_true(first >= left && first <= last && last <= right + 1);
+        for (size_t i = left; i <= right; i++)
+            if (i < first || i >= last) assert_false(pt_in_window(p, i, from, to));
+        return (right - left + 1) - (last - first);
+    }
+    size_t m = left + ((right - left) >> 1), cut = 0;
+    if (m > left) cut += leaf_runs_check(p, leaf, left, m - 1, 2 * k, ld, from, to);
+    if (m < right) cut += leaf_runs_check(p, leaf, m + 1, right, 2 * k + 1, ld, from, to);
+    return cut;
+}
+
 /* Time pruning against brute force: random boxes and windows over points whose times
  * follow their longitude (so that whole nodes can be skipped), with open ends, starts
  * clamped from the far past and ends far in the future mixed in. */
@@ -212,7 +319,7 @@ static void test_kd_time_pruning(void **state)
     (void)state;
     uint64_t s = 11;
     const size_t sizes[] = {1, 48, 49, 97, 5000, 30000};
-    size_t pruned_total = 0;
+    size_t pruned_total = 0, cut_total = 0;
     for (size_t t = 0; t < sizeof sizes / sizeof sizes[0]; t++) {
         size_t n = sizes[t];
         struct bt__pts p = {0};
@@ -231,11 +338,24 @@ static void test_kd_time_pruning(void **state)
         }
         assert_int_equal(bt__kd_build(&p, 48), BT_OK);
         int32_t *nt = NULL;
+        uint16_t *ld = NULL;
         size_t nn = 0;
-        assert_int_equal(bt__kd_time_build(&p, 48, &nt, &nn), BT_OK);
+        assert_int_equal(bt__kd_time_build(&p, 48, &nt, &ld, &nn), BT_OK);
         assert_non_null(nt);
-        /* the memory bound stated in index.h: under 0.7 bytes per point */
-        if (n >= 5000) assert_true((double)(nn * 8) / (double)n < 0.7);
+        assert_non_null(ld);
+        assert_true(bt__kd_leaves_sorted(&p, 48));
+        if (n >= 5000) { /* the check sees a leaf out of order */
+            size_t j = 0;
+            while (p.tlo[j] == p.tlo[j + 1]) j++;
+            int32_t t = p.tlo[j];
+            p.tlo[j] = p.tlo[j + 1];
+            p.tlo[j + 1] = t;
+            assert_false(bt__kd_leaves_sorted(&p, 48));
+            p.tlo[j + 1] = p.tlo[j];
+            p.tlo[j] = t;
+        }
+        /* the memory bound stated in index.h: under 0.9 bytes per point */
+        if (n >= 5000) assert_true((double)(nn * 10) / (double)n < 0.9);
         int64_t *ids = malloc(n * sizeof *ids), *want = malloc(n * sizeof *want);
         for (int qn = 0; qn < 200; qn++) {
             bt_bbox b = {120.0, 39.0, 131.0, 43.0};
@@ -257,10 +377,17 @@ static void test_kd_time_pruning(void **state)
                     want[nw++] = bt__pts_id(&p, i);
             qsort(want, nw, sizeof *want, cmp_i64);
             struct tcollect c = {ids, 0, 0, from, to};
-            assert_int_equal(bt__kd_range_time(&p, 48, b, nt, from, to, NULL, tcollect_pt, &c), 0);
+            assert_int_equal(bt__kd_range_time(&p, 48, b, nt, ld, from, to, NULL, tcollect_pt, &c),
+                             0);
             qsort(ids, c.n, sizeof *ids, cmp_i64);
             assert_int_equal(c.n, nw);
             for (size_t i = 0; i < nw; i++) assert_true(ids[i] == want[i]);
+            /* node bounds only (no in-leaf cut): the same answer */
+            struct tcollect nb = {ids, 0, 0, from, to};
+            assert_int_equal(bt__kd_range_time(&p, 48, b, nt, NULL, from, to, NULL, tcollect_pt,
+                                               &nb), 0);
+            assert_int_equal(nb.n, nw);
+            cut_total += leaf_runs_check(&p, 48, 0, n - 1, 1, ld, from, to);
             struct tcollect all = {ids, 0, 0, from, to};
             assert_int_equal(bt__kd_range(&p, 48, b, NULL, tcollect_pt, &all), 0);
             assert_int_equal(all.n, nw);
@@ -270,9 +397,11 @@ static void test_kd_time_pruning(void **state)
         free(ids);
         free(want);
         bt__free(nt);
+        bt__free(ld);
         bt__pts_free(&p);
     }
     assert_true(pruned_total > 100000); /* the bounds did skip nodes */
+    assert_true(cut_total > 10000);     /* and the sorted leaves skipped points */
 }
 
 static size_t live_ids(const struct bt__index *ix, int64_t *out)
@@ -400,6 +529,7 @@ int main(void)
         cmocka_unit_test(test_time_encoding),
         cmocka_unit_test(test_kd_range),
         cmocka_unit_test(test_kd_time_pruning),
+        cmocka_unit_test(test_kd_inside_cells),
         cmocka_unit_test(test_overlay_and_repack),
         cmocka_unit_test(test_cell_angles),
         cmocka_unit_test(test_chord_bound),

@@ -80,9 +80,11 @@ int bt__index_apply(struct bt__index *ix, int64_t id, const struct bt__index_row
 int bt__index_static_changed(struct bt__index *ix)
 {
     bt__free(ix->ntime);
+    bt__free(ix->ldur);
     ix->ntime = NULL;
+    ix->ldur = NULL;
     ix->nnodes = 0;
-    return bt__kd_time_build(&ix->st, ix->leaf, &ix->ntime, &ix->nnodes);
+    return bt__kd_time_build(&ix->st, ix->leaf, &ix->ntime, &ix->ldur, &ix->nnodes);
 }
 
 int bt__index_repack(struct bt__index *ix)
@@ -119,7 +121,9 @@ int bt__index_maybe_repack(struct bt__index *ix)
 void bt__index_clear(struct bt__index *ix)
 {
     bt__free(ix->ntime);
+    bt__free(ix->ldur);
     ix->ntime = NULL;
+    ix->ldur = NULL;
     ix->nnodes = 0;
     bt__pts_free(&ix->st);
     bt__pts_free(&ix->ov);
@@ -136,7 +140,7 @@ static size_t pts_bytes(const struct bt__pts *p)
 
 size_t bt__index_bytes(const struct bt__index *ix)
 {
-    return pts_bytes(&ix->st) + pts_bytes(&ix->ov) + ix->nnodes * 2 * sizeof(int32_t) +
+    return pts_bytes(&ix->st) + pts_bytes(&ix->ov) + ix->nnodes * (2 * sizeof(int32_t) + sizeof(uint16_t)) +
            (ix->ovmap.cap + ix->shadow.cap) * (sizeof(int64_t) + sizeof(uint32_t)) +
            (ix->capdirty + ix->capheld) * sizeof(int64_t);
 }

@@ -65,6 +65,7 @@ struct bt__index {
     struct bt__pts st;     /* static part, in k-d order */
     size_t leaf;           /* k-d leaf size */
     int32_t *ntime;        /* time bounds per node of st (bt__kd_time_build), or NULL */
+    uint16_t *ldur;        /* longest duration per leaf of st (bt__kd_time_build), or NULL */
     size_t nnodes;
     struct bt__pts ov;     /* overlay: incidents added or changed since the build */
     struct bt__idmap ovmap;  /* id -> overlay slot */
@@ -101,7 +102,8 @@ void bt__pts_set(struct bt__pts *p, size_t i, const struct bt__index_row *r);
 /** Moves slot j into slot i (for swap-removal). */
 void bt__pts_move(struct bt__pts *p, size_t i, size_t j);
 
-/** Sorts p into k-d order (alternating lon, lat medians) with leaves of @p leaf. */
+/** Sorts p into k-d order (alternating lon, lat medians) with leaves of @p leaf, each
+ *  leaf's points in ascending tlo (so a time window is a contiguous run of a leaf). */
 int bt__kd_build(struct bt__pts *p, size_t leaf);
 
 /** Lower / upper bound of the uncertainty radius a code stands for. */
@@ -118,7 +120,11 @@ typedef int (*bt__pt_fn)(void *ctx, const struct bt__pts *p, size_t i, bool insi
 
 /**
  * Visits the static points in the lon/lat box (west <= east), pruning cells the
- * classifier (may be NULL) calls out and passing "inside" for cells it calls in.
+ * classifier (may be NULL) calls out and passing "inside" for cells it calls in. The
+ * points of a cell called in are passed without a box test: the classifier must call
+ * in only cells wholly in the area, and the area must lie in the union of the query's
+ * boxes, which must not overlap (a cell met in one box's search overlaps that box, and
+ * being connected and within the union, lies in it).
  * @return 0, or the non-zero value of a callback that stopped.
  */
 int bt__kd_range(const struct bt__pts *p, size_t leaf, bt_bbox box, bt__cell_fn cell,
@@ -127,18 +133,36 @@ int bt__kd_range(const struct bt__pts *p, size_t leaf, bt_bbox box, bt__cell_fn 
 /**
  * Per k-d node (heap numbering: root 1, children 2k and 2k + 1) the smallest tlo and
  * largest thi of its points, as nt[2k], nt[2k + 1]: a search with a time window skips
- * nodes whose intervals all miss it. *nt is bt__malloc'd (caller frees); *nnodes is
- * the array's length in nodes. Under 0.7 bytes per point at leaf size 48.
+ * nodes whose intervals all miss it; and per leaf k the longest thi - tlo of its points
+ * in units of 64 minutes rounded up (UINT16_MAX: no bound), as ldur[k]: with the
+ * leaf sorted by tlo, the points that may overlap a window are one run of it, found
+ * by binary search. *nt and *ldur are bt__malloc'd (caller frees); *nnodes is their
+ * length in nodes. Under 0.9 bytes per point at leaf size 48 (10 bytes per node).
  */
-int bt__kd_time_build(const struct bt__pts *p, size_t leaf, int32_t **nt, size_t *nnodes);
+int bt__kd_time_build(const struct bt__pts *p, size_t leaf, int32_t **nt, uint16_t **ldur,
+                      size_t *nnodes);
+
+/** Whether every leaf of p (k-d order, leaf size @p leaf) is sorted by tlo, as
+ *  bt__kd_build() leaves it (checked on a persisted copy before it is trusted). */
+bool bt__kd_leaves_sorted(const struct bt__pts *p, size_t leaf);
+
+/**
+ * The run [*first, *last) of the leaf [left, right] (sorted by tlo) outside which no
+ * point can overlap the window (tlo <= to_min, thi >= from_min, with INT32_MIN and
+ * INT32_MAX read as unbounded), given the leaf's ldur code from bt__kd_time_build().
+ */
+void bt__kd_leaf_run(const struct bt__pts *p, size_t left, size_t right, unsigned ldur,
+                     int64_t from_min, int64_t to_min, size_t *first, size_t *last);
 
 /**
  * bt__kd_range() that also skips nodes whose time bounds (from bt__kd_time_build(),
- * NULL for none) show no interval [tlo, thi] with tlo <= to_min and thi >= from_min.
+ * NULL for none) show no interval [tlo, thi] with tlo <= to_min and thi >= from_min,
+ * and, when @p ldur is given too, looks only at the run of each leaf whose starts
+ * can overlap the window.
  */
 int bt__kd_range_time(const struct bt__pts *p, size_t leaf, bt_bbox box, const int32_t *nt,
-                      int64_t from_min, int64_t to_min, bt__cell_fn cell, bt__pt_fn pt,
-                      void *ctx);
+                      const uint16_t *ldur, int64_t from_min, int64_t to_min, bt__cell_fn cell,
+                      bt__pt_fn pt, void *ctx);
 
 /** A k-d node for best-first traversal (kNN). */
 struct bt__kd_node {

@@ -215,6 +215,7 @@ void bt__pts_move(struct bt__pts *p, size_t i, size_t j)
 struct kd_item {
     double c[2];
     uint32_t slot;
+    int32_t tlo; /* leaves end up sorted by it */
 };
 
 static void item_swap(struct kd_item *a, size_t i, size_t j)
@@ -266,10 +267,29 @@ static void kd_select(struct kd_item *a, size_t k, size_t left, size_t right, in
     }
 }
 
+/* Sorts a leaf by start (insertion sort: at most leaf + 1 items), so that a time
+ * window selects a contiguous run of it (see bt__kd_range_time()). */
+static void leaf_sort(struct kd_item *a, size_t left, size_t right)
+{
+    for (size_t i = left + 1; i <= right; i++) {
+        struct kd_item x = a[i];
+        size_t j = i;
+        while (j > left && a[j - 1].tlo > x.tlo) {
+            a[j] = a[j - 1];
+            j--;
+        }
+        a[j] = x;
+    }
+}
+
 static void kd_sort(struct kd_item *a, size_t leaf, size_t left, size_t right, int axis)
 {
     /* explicit recursion depth is log2(n / leaf): fine */
-    if (right <= left || right - left <= leaf) return;
+    if (right <= left) return;
+    if (right - left <= leaf) {
+        leaf_sort(a, left, right);
+        return;
+    }
     size_t m = left + ((right - left) >> 1);
     kd_select(a, m, left, right, axis);
     if (m > left) kd_sort(a, leaf, left, m - 1, 1 - axis);
@@ -286,6 +306,7 @@ int bt__kd_build(struct bt__pts *p, size_t leaf)
         a[i].c[0] = p->lon[i];
         a[i].c[1] = p->lat[i];
         a[i].slot = (uint32_t)i;
+        a[i].tlo = p->tlo[i];
     }
     kd_sort(a, leaf, 0, p->n - 1, 0);
 
@@ -337,51 +358,127 @@ static size_t kd_max_node(size_t leaf, size_t left, size_t right, size_t k)
     return r;
 }
 
+/* Units of the per-leaf longest duration, minutes; a code of LDUR_NONE means "no
+ * bound" (durations beyond 65,534 x 64 minutes, about 8 years, or open ends). */
+#define LDUR_UNIT 64
+#define LDUR_NONE UINT16_MAX
+
 static void kd_fill_time(const struct bt__pts *p, size_t leaf, size_t left, size_t right,
-                         size_t k, int32_t *nt)
+                         size_t k, int32_t *nt, uint16_t *ldur)
 {
     int32_t lo = INT32_MAX, hi = INT32_MIN;
     if (right - left <= leaf) {
+        int64_t dmax = 0;
         for (size_t i = left; i <= right; i++) {
             if (p->tlo[i] < lo) lo = p->tlo[i];
             if (p->thi[i] > hi) hi = p->thi[i];
+            int64_t d = (int64_t)p->thi[i] - p->tlo[i];
+            if (d > dmax) dmax = d;
         }
+        int64_t units = (dmax + LDUR_UNIT - 1) / LDUR_UNIT;
+        ldur[k] = units >= LDUR_NONE ? LDUR_NONE : (uint16_t)units;
     } else {
         size_t m = left + ((right - left) >> 1);
         lo = p->tlo[m];
         hi = p->thi[m];
         if (m > left) {
-            kd_fill_time(p, leaf, left, m - 1, 2 * k, nt);
+            kd_fill_time(p, leaf, left, m - 1, 2 * k, nt, ldur);
             if (nt[4 * k] < lo) lo = nt[4 * k];
             if (nt[4 * k + 1] > hi) hi = nt[4 * k + 1];
         }
         if (m < right) {
-            kd_fill_time(p, leaf, m + 1, right, 2 * k + 1, nt);
+            kd_fill_time(p, leaf, m + 1, right, 2 * k + 1, nt, ldur);
             if (nt[4 * k + 2] < lo) lo = nt[4 * k + 2];
             if (nt[4 * k + 3] > hi) hi = nt[4 * k + 3];
         }
+        ldur[k] = LDUR_NONE; /* only leaves use it */
     }
     nt[2 * k] = lo;
     nt[2 * k + 1] = hi;
 }
 
-int bt__kd_time_build(const struct bt__pts *p, size_t leaf, int32_t **nt, size_t *nnodes)
+int bt__kd_time_build(const struct bt__pts *p, size_t leaf, int32_t **nt, uint16_t **ldur,
+                      size_t *nnodes)
 {
     *nt = NULL;
+    *ldur = NULL;
     *nnodes = 0;
     if (p->n == 0) return BT_OK;
     size_t maxk = kd_max_node(leaf, 0, p->n - 1, 1);
     int32_t *a = bt__malloc(2 * (maxk + 1) * sizeof *a);
-    if (!a) return BT_ERR_NOMEM;
+    uint16_t *d = a ? bt__malloc((maxk + 1) * sizeof *d) : NULL;
+    if (!d) {
+        bt__free(a);
+        return BT_ERR_NOMEM;
+    }
     /* slots of numbers no node has stay "never matches"; they are never read */
     for (size_t i = 0; i < 2 * (maxk + 1); i += 2) {
         a[i] = INT32_MAX;
         a[i + 1] = INT32_MIN;
     }
-    kd_fill_time(p, leaf, 0, p->n - 1, 1, a);
+    for (size_t i = 0; i <= maxk; i++) d[i] = LDUR_NONE;
+    kd_fill_time(p, leaf, 0, p->n - 1, 1, a, d);
     *nt = a;
+    *ldur = d;
     *nnodes = maxk + 1;
     return BT_OK;
+}
+
+bool bt__kd_leaves_sorted(const struct bt__pts *p, size_t leaf)
+{
+    if (p->n < 2) return true;
+    /* explicit stack of ranges: depth <= log2(n) + 1 */
+    size_t st[2 * 64], top = 0;
+    st[top++] = 0;
+    st[top++] = p->n - 1;
+    while (top) {
+        size_t right = st[--top], left = st[--top];
+        if (right - left <= leaf) {
+            for (size_t i = left + 1; i <= right; i++)
+                if (p->tlo[i - 1] > p->tlo[i]) return false;
+            continue;
+        }
+        size_t m = left + ((right - left) >> 1);
+        if (m > left) {
+            st[top++] = left;
+            st[top++] = m - 1;
+        }
+        if (m < right) {
+            st[top++] = m + 1;
+            st[top++] = right;
+        }
+    }
+    return true;
+}
+
+/* First slot of [left, right + 1) whose tlo is >= v (tlo sorted ascending there). */
+static size_t tlo_lower(const int32_t *tlo, size_t left, size_t right, int64_t v)
+{
+    size_t lo = left, hi = right + 1;
+    while (lo < hi) {
+        size_t mid = lo + ((hi - lo) >> 1);
+        if ((int64_t)tlo[mid] < v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+void bt__kd_leaf_run(const struct bt__pts *p, size_t left, size_t right, unsigned ldur,
+                     int64_t from_min, int64_t to_min, size_t *first, size_t *last)
+{
+    /* A point can match only if tlo <= to_min (or tlo is INT32_MIN, "any earlier
+     * start", which sorts first) and thi >= from_min (or open, INT32_MAX): with the
+     * leaf's longest thi - tlo being D, the latter needs tlo >= min(from_min,
+     * INT32_MAX) - D (for an open end too, since D >= INT32_MAX - tlo then). */
+    int64_t cut_hi = to_min > INT32_MIN ? to_min : INT32_MIN;
+    int64_t cut_from = from_min < INT32_MAX ? from_min : INT32_MAX;
+    *first = left;
+    *last = right + 1;
+    if (cut_hi < INT32_MAX) *last = tlo_lower(p->tlo, left, right, cut_hi + 1);
+    if (ldur < LDUR_NONE && *last > *first)
+        *first = tlo_lower(p->tlo, left, *last - 1, cut_from - (int64_t)ldur * LDUR_UNIT);
 }
 
 /* ---- range search ----------------------------------------------------------- */
@@ -397,12 +494,12 @@ struct kd_frame {
 int bt__kd_range(const struct bt__pts *p, size_t leaf, bt_bbox box, bt__cell_fn cell,
                  bt__pt_fn pt, void *ctx)
 {
-    return bt__kd_range_time(p, leaf, box, NULL, 0, 0, cell, pt, ctx);
+    return bt__kd_range_time(p, leaf, box, NULL, NULL, 0, 0, cell, pt, ctx);
 }
 
 int bt__kd_range_time(const struct bt__pts *p, size_t leaf, bt_bbox box, const int32_t *nt,
-                      int64_t from_min, int64_t to_min, bt__cell_fn cell, bt__pt_fn pt,
-                      void *ctx)
+                      const uint16_t *ldur, int64_t from_min, int64_t to_min, bt__cell_fn cell,
+                      bt__pt_fn pt, void *ctx)
 {
     if (p->n == 0) return 0;
     /* depth <= log2(n) + 1 < 64, two pushes per level */
@@ -424,22 +521,50 @@ int bt__kd_range_time(const struct bt__pts *p, size_t leaf, bt_bbox box, const i
             if (c == BT__CELL_IN) f.inside = 1;
         }
         if (f.right - f.left <= leaf) {
-            for (size_t i = f.left; i <= f.right; i++) {
+            size_t first = f.left, last = f.right + 1;
+            if (nt && ldur)
+                bt__kd_leaf_run(p, f.left, f.right, ldur[f.node], from_min, to_min, &first,
+                                &last);
+            for (size_t i = first; i < last; i++) {
                 /* the same conservative time test per point, before the callback */
                 if (nt && ((p->tlo[i] != INT32_MIN && p->tlo[i] > to_min) ||
                            (p->thi[i] != INT32_MAX && p->thi[i] < from_min)))
                     continue;
-                double x = p->lon[i], y = p->lat[i];
-                if (x < box.west || x > box.east || y < box.south || y > box.north) continue;
+                if (!f.inside) {
+                    double x = p->lon[i], y = p->lat[i];
+                    if (x < box.west || x > box.east || y < box.south || y > box.north)
+                        continue;
+                }
                 int stop = pt(ctx, p, i, f.inside != 0);
                 if (stop) return stop;
             }
             continue;
         }
         size_t m = f.left + ((f.right - f.left) >> 1);
-        double x = p->lon[m], y = p->lat[m];
         bool m_time = !nt || !((p->tlo[m] != INT32_MIN && p->tlo[m] > to_min) ||
                                (p->thi[m] != INT32_MAX && p->thi[m] < from_min));
+        if (f.inside) {
+            /* The whole cell is in the area, hence in this box (see index.h): no box
+             * test, no pruning by the split value, so the coordinates are not read. */
+            if (m_time) {
+                int stop = pt(ctx, p, m, true);
+                if (stop) return stop;
+            }
+            if (m < f.right) {
+                struct kd_frame r = f;
+                r.left = m + 1;
+                r.node = 2 * f.node + 1;
+                stack[top++] = r;
+            }
+            if (m > f.left) {
+                struct kd_frame l = f;
+                l.right = m - 1;
+                l.node = 2 * f.node;
+                stack[top++] = l;
+            }
+            continue;
+        }
+        double x = p->lon[m], y = p->lat[m];
         if (m_time && x >= box.west && x <= box.east && y >= box.south && y <= box.north) {
             int stop = pt(ctx, p, m, f.inside != 0);
             if (stop) return stop;

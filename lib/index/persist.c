@@ -5,7 +5,7 @@
  *
  * Layout of the BLOB: a 64-byte header (magic, byte-order mark, count, leaf size,
  * id width, checksum of everything after the header), then the columns of the static
- * part in k-d order, each as a plain native array: lon, lat, ids, tlo, thi, attr,
+ * part in k-d order (each leaf sorted by start), each as a plain native array: lon, lat, ids, tlo, thi, attr,
  * ucode. A copy is used only when its generation is the store's current one (every
  * write to the indexed tables bumps it, through persistent triggers) and when its
  * header, size and checksum hold; anything else is ignored and the index is built
@@ -18,7 +18,8 @@
 
 #define PERSIST_NAME "incidents"
 #define HDR_BYTES 64
-static const char persist_magic[8] = {'B', 'T', 'K', 'D', 'I', 'X', '0', '1'};
+/* 02: leaves sorted by start (bt__kd_build); a 01 copy is stale and rebuilt */
+static const char persist_magic[8] = {'B', 'T', 'K', 'D', 'I', 'X', '0', '2'};
 #define BYTE_ORDER_MARK UINT64_C(0x0102030405060708)
 
 struct persist_hdr {
@@ -117,6 +118,7 @@ static int fill(void *udata, size_t len, int (*rd)(void *rh, void *buf, size_t n
         double x = p->lon[i], y = p->lat[i];
         if (!(x >= -180.0 && x <= 180.0 && y >= -90.0 && y <= 90.0)) return 1;
     }
+    if (!bt__kd_leaves_sorted(p, (size_t)h.leaf)) return 1;
     c->ix->leaf = (size_t)h.leaf;
     return 0;
 }

@@ -34,6 +34,7 @@ struct run {
     bt_hit *hits;
     size_t n, cap;
     bool counting;
+    bool want_types; /* counting per type */
     bool want_dist;
     int64_t total;
     int64_t per_type[BT_INCIDENT_TYPE_COUNT];
@@ -79,45 +80,167 @@ static int run_point(void *ctx, const struct bt__pts *pts, size_t i, bool inside
     return bt__plan_start(r->p, pts, i, &h->start) ? 1 : 0;
 }
 
+/* The k-d search hands the same context to both callbacks; the classifier wants the
+ * plan. (Passing the run itself, as before, made it read the run as a plan: cells
+ * were never settled whole, and with later plan fields it crashed.) */
+static int run_cell(void *ctx, double w, double s, double e, double n)
+{
+    struct run *r = ctx;
+    return bt__plan_cell(r->p, w, s, e, n);
+}
+
 /* The first query on a handle is answered from the file's R*Tree when it can be (a
- * circle or box matched by the point, no attribute filter): a process that opens a
- * store for one query (the CLI, a script) then does not pay for building the index.
- * The second query builds it. */
+ * circle or box matched by the point): a process that opens a store for one query (the
+ * CLI, a script) then does not pay for building the index. The second query builds it.
+ * The backend hands over only the index's columns of the candidates (no whole records),
+ * and the circle is decided by the plan's chord bounds, geod_inverse only in the thin
+ * shell between them, as on the index. */
 static bool rtree_first(bt_store *s, const struct bt__plan *p)
 {
     if ((p->q.area != BT_AREA_CIRCLE && p->q.area != BT_AREA_BBOX) ||
-        p->q.match != BT_MATCH_POINT || p->has_attr)
+        p->q.match != BT_MATCH_POINT)
         return false;
     struct bt__index *ix = bt__index_peek(s);
     if (!ix || ix->valid) return false;
     return ix->queries == 1;
 }
 
-static int rtree_row(const bt_incident *inc, void *udata)
+/* One candidate: in the box (exact, by the backend) and in the window (exact, from the
+ * record's own times). The same tests as bt__plan_match() on the index, on exact
+ * values instead of the index's rounded ones. */
+static int rtree_row(const struct bt__index_row *row, void *udata)
 {
     struct run *r = udata;
     struct bt__plan *p = r->p;
+    if (p->has_attr) {
+        unsigned rel = (unsigned)row->reliability, cred = (unsigned)row->credibility;
+        if (p->types && !(p->types & (1u << row->type))) return 0;
+        if (p->verifs && !(p->verifs & (1u << row->verification))) return 0;
+        if (p->max_rel && (rel == 0 || rel > p->max_rel)) return 0;
+        if (p->max_cred && (cred == 0 || cred > p->max_cred)) return 0;
+    }
     double d = NAN;
+    bt_lonlat pt = {row->lon, row->lat};
     if (p->q.area == BT_AREA_CIRCLE) {
-        d = bt__geod_dist(&p->s->geod, p->q.centre, inc->where);
-        if (!(d <= p->q.radius_m)) return 0;
+        double x, y, z;
+        bt__ecef(row->lon, row->lat, &x, &y, &z);
+        double dx = x - p->cx, dy = y - p->cy, dz = z - p->cz;
+        double c2 = dx * dx + dy * dy + dz * dz;
+        if (c2 > p->c2_out) return 0;
+        if (!(c2 <= p->c2_in)) {
+            p->ngeod++;
+            d = bt__geod_dist(&p->s->geod, p->q.centre, pt);
+            if (!(d <= p->q.radius_m)) return 0;
+        }
     }
     if (r->counting) {
         r->total++;
-        r->per_type[(unsigned)inc->type % BT_INCIDENT_TYPE_COUNT]++;
+        r->per_type[(unsigned)row->type % BT_INCIDENT_TYPE_COUNT]++;
         return 0;
     }
-    bt_hit *h = add_hit(r, inc->id, d, inc->where);
+    bt_hit *h = add_hit(r, row->id, d, pt);
     if (!h) return 1;
-    h->start = inc->start;
+    h->start = row->start;
     return 0;
+}
+
+/* A count that needs no column of the records (no filter but the area, no count per
+ * type) is settled from the R*Tree's boxes: an incident's box holds its point, so a
+ * box wholly in the circle (the plan's cell bounds) or the query box counts without
+ * reading the record; only the few boxes that straddle the edge need their row. This
+ * spares a table page read per candidate. */
+struct boxrun {
+    struct run *r;
+    bt_bbox box;     /* the query box being scanned (p->box[k]) */
+    int64_t *ids;    /* undecided candidates */
+    size_t n, cap;
+    double c_in, c_out; /* the plan's chord thresholds (c_in < 0: none) */
+};
+
+/* Whether every point of a (small) lon/lat box is surely in (BT__CELL_IN) or out of
+ * (BT__CELL_OUT) the circle by the plan's chord thresholds, the test each point would
+ * get: from the box's middle m, any point P of it is at most N (|dlat| + |dlon|)
+ * away along a meridian and a parallel (N = a^2 / b bounds both radii of curvature),
+ * so chord(C, P) is within that of chord(C, m). */
+static int box_chord(const struct boxrun *br, const struct bt__plan *p, const bt_bbox *b)
+{
+    double mx, my, mz;
+    bt__ecef(0.5 * (b->west + b->east), 0.5 * (b->south + b->north), &mx, &my, &mz);
+    double dx = mx - p->cx, dy = my - p->cy, dz = mz - p->cz;
+    double c = sqrt(dx * dx + dy * dy + dz * dz);
+    double half = 0.5 * ((b->east - b->west) + (b->north - b->south));
+    double delta = BT__N_MAX * half / BT__DEG + 10.0 * BT__EPS_M;
+    if (c - delta > br->c_out) return BT__CELL_OUT;
+    if (c + delta < br->c_in) return BT__CELL_IN;
+    return BT__CELL_PART;
+}
+
+static int rtree_box(int64_t id, const bt_bbox *b, void *udata)
+{
+    struct boxrun *br = udata;
+    struct bt__plan *p = br->r->p;
+    bool circle = p->q.area == BT_AREA_CIRCLE;
+    int c = circle ? box_chord(br, p, b) : BT__CELL_IN;
+    if (c == BT__CELL_OUT) return 0;
+    /* wholly in this scan's box too, so the point is counted in this scan only */
+    if (c == BT__CELL_IN && b->west >= br->box.west && b->east <= br->box.east &&
+        b->south >= br->box.south && b->north <= br->box.north) {
+        br->r->total++;
+        return 0;
+    }
+    if (br->n == br->cap) {
+        size_t ncap = br->cap ? br->cap * 2 : 64;
+        int64_t *na = bt__realloc(br->ids, ncap * sizeof *na);
+        if (!na) {
+            p->err = bt__error(p->s, BT_ERR_NOMEM, "query: out of memory");
+            return 1;
+        }
+        br->ids = na;
+        br->cap = ncap;
+    }
+    br->ids[br->n++] = id;
+    return 0;
+}
+
+/* An undecided candidate: the backend's exact box test, then the usual one. */
+static int rtree_box_row(int64_t id, const struct bt__index_row *row, void *udata)
+{
+    (void)id;
+    struct boxrun *br = udata;
+    if (!row || !(row->lon >= br->box.west && row->lon <= br->box.east &&
+                  row->lat >= br->box.south && row->lat <= br->box.north))
+        return 0;
+    return rtree_row(row, br->r);
+}
+
+static int run_rtree_boxes(bt_store *s, struct bt__plan *p, struct run *r)
+{
+    struct boxrun br = {r, {0, 0, 0, 0}, NULL, 0, 0, -1.0, 0.0};
+    if (p->q.area == BT_AREA_CIRCLE) {
+        br.c_in = p->can_inner ? sqrt(p->c2_in) : -1.0;
+        br.c_out = sqrt(p->c2_out);
+    }
+    int rc = BT_OK;
+    for (size_t k = 0; k < p->nbox && !rc; k++) {
+        br.box = p->box[k];
+        br.n = 0;
+        rc = s->be->incident_rtree_boxes(s, br.box, rtree_box, &br);
+        if (!rc) rc = p->err;
+        if (!rc && br.n) rc = s->be->index_rows(s, br.ids, br.n, rtree_box_row, &br);
+        if (!rc) rc = p->err;
+    }
+    bt__free(br.ids);
+    return rc;
 }
 
 static int run_rtree(bt_store *s, struct bt__plan *p, struct run *r)
 {
     r->p = p;
+    if (r->counting && !r->want_types && !p->has_attr && !p->has_time)
+        return run_rtree_boxes(s, p, r);
+    bool trust = p->max_rel || p->max_cred;
     for (size_t k = 0; k < p->nbox; k++) {
-        int rc = s->be->incident_scan_bbox(s, p->box[k], p->q.from, p->q.to, rtree_row, r);
+        int rc = s->be->index_rows_bbox(s, p->box[k], p->q.from, p->q.to, trust, rtree_row, r);
         if (rc) return rc;
         if (p->err) return p->err;
     }
@@ -139,7 +262,8 @@ static int run_plan(bt_store *s, struct bt__plan *p, struct run *r)
     r->is_static = true;
     for (size_t k = 0; k < p->nbox && !p->err; k++)
         bt__kd_range_time(&ix->st, ix->leaf, p->box[k], p->has_time ? ix->ntime : NULL,
-                          p->from_min, p->to_min, bt__plan_cell, run_point, r);
+                          p->has_time ? ix->ldur : NULL, p->from_min, p->to_min, run_cell,
+                          run_point, r);
     r->is_static = false;
     for (size_t i = 0; i < ix->ov.n && !p->err; i++) {
         /* the overlay is small: every entry gets the full test */
@@ -168,40 +292,68 @@ static int cmp_hit_time(const void *a, const void *b)
     return (x->id > y->id) - (x->id < y->id);
 }
 
-/* Sorts hits by id: LSD radix sort on 11-bit digits of the (positive) ids, as many
- * passes as the largest id needs (three below 2^33), stable and linear; qsort with a
- * comparison callback cost more than the whole search on large results. */
-static int sort_by_id(bt_hit *h, size_t n)
+static void insertion_by_id(bt_hit *h, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        bt_hit x = h[i];
+        size_t j = i;
+        while (j > 0 && h[j - 1].id > x.id) {
+            h[j] = h[j - 1];
+            j--;
+        }
+        h[j] = x;
+    }
+}
+
+/* In-place MSD radix sort (American flag sort) on 8-bit digits of the (positive) ids,
+ * from bit `shift` up; the bits above are equal within the range. No scratch array:
+ * a second array of the result's size cost more in fresh pages than the sort itself
+ * on large results, and qsort with a comparison callback more than the whole search. */
+static void msd_by_id(bt_hit *h, size_t n, unsigned shift)
 {
     if (n < 64) {
-        for (size_t i = 1; i < n; i++) {
-            bt_hit x = h[i];
-            size_t j = i;
-            while (j > 0 && h[j - 1].id > x.id) {
-                h[j] = h[j - 1];
-                j--;
-            }
-            h[j] = x;
-        }
-        return BT_OK;
+        insertion_by_id(h, n);
+        return;
     }
+    size_t next[256], end[256] = {0}; /* 4 KiB a level, at most 8 levels */
+    for (size_t i = 0; i < n; i++) end[((uint64_t)h[i].id >> shift) & 255u]++;
+    size_t sum = 0;
+    for (int b = 0; b < 256; b++) {
+        next[b] = sum;
+        sum += end[b];
+        end[b] = sum;
+    }
+    for (unsigned b = 0; b < 256; b++) {
+        while (next[b] < end[b]) {
+            bt_hit x = h[next[b]];
+            unsigned d = (unsigned)(((uint64_t)x.id >> shift) & 255u);
+            while (d != b) { /* put x in its bucket, carry on with what was there */
+                bt_hit t = h[next[d]];
+                h[next[d]++] = x;
+                x = t;
+                d = (unsigned)(((uint64_t)x.id >> shift) & 255u);
+            }
+            h[next[b]++] = x;
+        }
+    }
+    if (shift == 0) return;
+    unsigned sub = shift > 8 ? shift - 8 : 0;
+    for (int b = 0; b < 256; b++) {
+        size_t lo = b ? end[b - 1] : 0;
+        if (end[b] - lo > 1) msd_by_id(h + lo, end[b] - lo, sub);
+    }
+}
+
+/* Sorts hits by id (ids are positive). */
+static int sort_by_id(bt_hit *h, size_t n)
+{
+    if (n < 2) return BT_OK;
     uint64_t maxid = 0;
     for (size_t i = 0; i < n; i++)
         if ((uint64_t)h[i].id > maxid) maxid = (uint64_t)h[i].id;
-    bt_hit *tmp = bt__malloc(n * sizeof *tmp);
-    if (!tmp) return BT_ERR_NOMEM;
-    bt_hit *src = h, *dst = tmp;
-    for (unsigned shift = 0; shift < 64 && (maxid >> shift) != 0; shift += 11) {
-        size_t count[2048 + 1] = {0};
-        for (size_t i = 0; i < n; i++) count[(((uint64_t)src[i].id >> shift) & 2047u) + 1]++;
-        for (size_t b = 1; b <= 2048; b++) count[b] += count[b - 1];
-        for (size_t i = 0; i < n; i++) dst[count[((uint64_t)src[i].id >> shift) & 2047u]++] = src[i];
-        bt_hit *t = src;
-        src = dst;
-        dst = t;
-    }
-    if (src != h) memcpy(h, src, n * sizeof *h);
-    bt__free(tmp);
+    unsigned bits = 0;
+    while (bits < 64 && (maxid >> bits) != 0) bits++;
+    msd_by_id(h, n, bits > 8 ? bits - 8 : 0);
     return BT_OK;
 }
 
@@ -292,6 +444,7 @@ int bt_incident_count(bt_store *store, const bt_query *q, int64_t *total,
     if (rc) return rc;
     struct run r = {0};
     r.counting = true;
+    r.want_types = per_type != NULL;
     rc = run_plan(store, &p, &r);
     bt__plan_free(&p);
     if (rc) return rc;
@@ -320,16 +473,20 @@ static bool lon_lat_valid(bt_lonlat p)
            p.lat >= -90.0 && p.lat <= 90.0;
 }
 
-enum { ITEM_NODE = 0, ITEM_BOUND = 1, ITEM_EXACT = 2 };
+/* A point enters the queue with the cheap bound (ITEM_POINT), is re-queued with its
+ * chord (ITEM_BOUND) when that comes up, and with its geodesic distance (ITEM_EXACT)
+ * when the chord does: the trigonometry of the chord is spent only on points near
+ * the front, geod_inverse only on those at the very front. */
+enum { ITEM_NODE = 0, ITEM_POINT = 1, ITEM_BOUND = 2, ITEM_EXACT = 3 };
 
 struct item {
     double key;
-    int kind;
-    bool ov;      /* a point of the overlay */
-    size_t left, right; /* node range; for points left is the slot */
-    int axis;
-    double w, s, e, n;
     int64_t id;   /* points */
+    uint32_t left, right; /* node range; for points left is the slot (< 2^32: kdtree.c) */
+    uint8_t kind;
+    uint8_t axis;
+    bool ov;      /* a point of the overlay */
+    double w, s, e, n;
 };
 
 struct heap {
@@ -355,34 +512,32 @@ static int heap_push(struct heap *h, const struct item *it)
         h->a = na;
         h->cap = ncap;
     }
+    /* sift the hole up, then fill it once */
     size_t i = h->n++;
-    h->a[i] = *it;
     while (i > 0) {
         size_t up = (i - 1) / 2;
-        if (!item_less(&h->a[i], &h->a[up])) break;
-        struct item t = h->a[i];
+        if (!item_less(it, &h->a[up])) break;
         h->a[i] = h->a[up];
-        h->a[up] = t;
         i = up;
     }
+    h->a[i] = *it;
     return BT_OK;
 }
 
 static struct item heap_pop(struct heap *h)
 {
     struct item top = h->a[0];
-    h->a[0] = h->a[--h->n];
+    struct item last = h->a[--h->n];
     size_t i = 0;
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < h->n && item_less(&h->a[l], &h->a[m])) m = l;
-        if (r < h->n && item_less(&h->a[r], &h->a[m])) m = r;
-        if (m == i) break;
-        struct item t = h->a[i];
+    for (;;) { /* sift the hole down, then fill it once */
+        size_t l = 2 * i + 1, r = l + 1, m = l;
+        if (l >= h->n) break;
+        if (r < h->n && item_less(&h->a[r], &h->a[l])) m = r;
+        if (!item_less(&h->a[m], &last)) break;
         h->a[i] = h->a[m];
-        h->a[m] = t;
         i = m;
     }
+    if (h->n) h->a[i] = last;
     return top;
 }
 
@@ -391,36 +546,82 @@ struct knn {
     struct bt__index *ix;
     bt_lonlat at;
     double ax, ay, az; /* ECEF of the query point */
+    double cos_lat;    /* cosine of its latitude */
     struct heap h;
 };
 
-/* A point becomes a candidate with its chord as lower bound (chord <= geodesic). */
-static int push_point(struct knn *k, const struct bt__pts *pts, size_t i, bool ov)
+#define KNN_PI 3.14159265358979323846
+
+/*
+ * A cheap lower bound, metres, of the geodesic distance from the query point Q to any
+ * point of the lon/lat box [w, e] x [s, n], without trigonometry. The angle t between
+ * the surface normals of the two points bounds the distance below, s >= M t (see
+ * lib/query/plan.c); the normals are the unit vectors of the geodetic latitude and
+ * longitude, so t is a great-circle distance on the unit sphere, and
+ *  - t >= the latitude gap (a meridian arc is the shortest path between parallels);
+ *  - t >= the distance from Q to the great circle of the nearest meridian of the box,
+ *    asin(cos(lat_Q) sin(d)) for a longitude gap d <= pi/2 (and pi/2 - |lat_Q| =
+ *    asin(cos(lat_Q)) beyond, where the nearest point is a pole), which is at least
+ *    cos(lat_Q) (d - d^3 / 6) with d clamped to pi/2 (sin d >= d - d^3/6, asin x >= x).
+ * One metre of slack covers rounding.
+ */
+static double cheap_bound(const struct knn *k, double w, double s, double e, double n)
+{
+    double lat = k->at.lat, lon = k->at.lon;
+    double dlat = lat < s ? s - lat : lat > n ? lat - n : 0.0;
+    double dlon = 0.0;
+    if (lon < w || lon > e) {
+        double d1 = w - lon, d2 = lon - e; /* each in (-360, 360) */
+        if (d1 < 0.0) d1 += 360.0;
+        if (d2 < 0.0) d2 += 360.0;
+        dlon = d1 < d2 ? d1 : d2;
+    }
+    double t = dlat / BT__DEG;
+    if (dlon > 0.0) {
+        double d = dlon / BT__DEG;
+        if (d > KNN_PI / 2.0) d = KNN_PI / 2.0;
+        double tl = k->cos_lat * (d - d * d * d / 6.0);
+        if (tl > t) t = tl;
+    }
+    return BT__M_MIN * t - 1.0;
+}
+
+/* A point becomes a candidate with the cheap bound of itself. */
+static int push_point(struct knn *k, const struct bt__pts *pts, size_t i, bool ov,
+                      double floor_key)
 {
     if (!ov && !bt__index_static_live(k->ix, i)) return BT_OK;
+    double x = pts->lon[i], y = pts->lat[i];
+    struct item it;
+    it.key = fmax(floor_key, cheap_bound(k, x, y, x, y));
+    it.kind = ITEM_POINT;
+    it.ov = ov;
+    it.left = it.right = (uint32_t)i;
+    it.axis = 0;
+    it.id = bt__pts_id(pts, i);
+    return heap_push(&k->h, &it);
+}
+
+/* Its chord (chord <= geodesic), once the cheap bound reached the front. */
+static double point_chord(const struct knn *k, const struct bt__pts *pts, size_t i)
+{
     double x, y, z;
     bt__ecef(pts->lon[i], pts->lat[i], &x, &y, &z);
     double dx = x - k->ax, dy = y - k->ay, dz = z - k->az;
-    struct item it = {0};
-    it.key = sqrt(dx * dx + dy * dy + dz * dz) - BT__EPS_M;
-    it.kind = ITEM_BOUND;
-    it.ov = ov;
-    it.left = i;
-    it.id = bt__pts_id(pts, i);
-    return heap_push(&k->h, &it);
+    return sqrt(dx * dx + dy * dy + dz * dz) - BT__EPS_M;
 }
 
 static int push_node(struct knn *k, size_t left, size_t right, int axis, double w, double s,
                      double e, double n, double floor_key)
 {
-    double amin, amax;
-    bt__cell_angles(k->at.lon, k->at.lat, w, s, e, n, &amin, &amax);
-    struct item it = {0};
-    it.key = fmax(floor_key, BT__M_MIN * amin - 1.0);
+    struct item it;
+    it.key = fmax(floor_key, cheap_bound(k, w, s, e, n));
+    it.ov = false;
+    it.id = 0;
     it.kind = ITEM_NODE;
-    it.left = left;
-    it.right = right;
-    it.axis = axis;
+    it.left = (uint32_t)left;
+    it.right = (uint32_t)right;
+    it.axis = (uint8_t)axis;
     it.w = w;
     it.s = s;
     it.e = e;
@@ -458,6 +659,7 @@ int bt_incident_nearest(bt_store *store, bt_lonlat at, size_t k, const bt_query 
     struct knn kn = {0};
     kn.p = &p;
     kn.at = at;
+    kn.cos_lat = cos(at.lat / BT__DEG);
     bt__ecef(at.lon, at.lat, &kn.ax, &kn.ay, &kn.az);
     rc = bt__index_ready(store, &kn.ix);
     bt_hit *hits = NULL;
@@ -467,7 +669,8 @@ int bt_incident_nearest(bt_store *store, bt_lonlat at, size_t k, const bt_query 
     if (!rc && !hits) rc = bt__error(store, BT_ERR_NOMEM, "bt_incident_nearest: out of memory");
     const struct bt__pts *st = rc ? NULL : &kn.ix->st;
     if (!rc && st->n) rc = push_node(&kn, 0, st->n - 1, 0, -180.0, -90.0, 180.0, 90.0, 0.0);
-    for (size_t i = 0; !rc && i < kn.ix->ov.n; i++) rc = push_point(&kn, &kn.ix->ov, i, true);
+    for (size_t i = 0; !rc && i < kn.ix->ov.n; i++)
+        rc = push_point(&kn, &kn.ix->ov, i, true, 0.0);
     while (!rc && kn.h.n && nh < k) {
         struct item it = heap_pop(&kn.h);
         if (it.kind == ITEM_EXACT) {
@@ -487,6 +690,11 @@ int bt_incident_nearest(bt_store *store, bt_lonlat at, size_t k, const bt_query 
             hits[nh].start = 0;
             rc = bt__plan_start(&p, pts, it.left, &hits[nh].start);
             nh++;
+        } else if (it.kind == ITEM_POINT) {
+            const struct bt__pts *pts = it.ov ? &kn.ix->ov : st;
+            it.key = fmax(it.key, point_chord(&kn, pts, it.left));
+            it.kind = ITEM_BOUND;
+            rc = heap_push(&kn.h, &it) ? BT_ERR_NOMEM : BT_OK;
         } else if (it.kind == ITEM_BOUND) {
             const struct bt__pts *pts = it.ov ? &kn.ix->ov : st;
             double dummy;
@@ -500,11 +708,11 @@ int bt_incident_nearest(bt_store *store, bt_lonlat at, size_t k, const bt_query 
             rc = heap_push(&kn.h, &it) ? BT_ERR_NOMEM : BT_OK;
         } else if (it.right - it.left <= kn.ix->leaf) {
             for (size_t i = it.left; i <= it.right && !rc; i++)
-                rc = push_point(&kn, st, i, false) ? BT_ERR_NOMEM : BT_OK;
+                rc = push_point(&kn, st, i, false, it.key) ? BT_ERR_NOMEM : BT_OK;
         } else {
             size_t m = it.left + ((it.right - it.left) >> 1);
             double v = it.axis == 0 ? st->lon[m] : st->lat[m];
-            rc = push_point(&kn, st, m, false) ? BT_ERR_NOMEM : BT_OK;
+            rc = push_point(&kn, st, m, false, it.key) ? BT_ERR_NOMEM : BT_OK;
             if (!rc && m > it.left)
                 rc = push_node(&kn, it.left, m - 1, 1 - it.axis, it.w, it.s,
                                it.axis == 0 ? v : it.e, it.axis == 1 ? v : it.n, it.key);

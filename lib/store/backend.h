@@ -153,6 +153,20 @@ struct bt_backend {
     int (*index_rows)(bt_store *s, const int64_t *ids, size_t n,
                       int (*cb)(int64_t id, const struct bt__index_row *row, void *udata),
                       void *udata);
+    /* The incidents of incident_scan_bbox (same box and window, any order) as the
+     * index needs them: the first query of a handle matches on these without reading
+     * whole records. reliability and credibility are read only when @p trust is set
+     * (else 0). cb must not use the store; non-zero stops. */
+    int (*index_rows_bbox)(bt_store *s, bt_bbox box, int64_t from, int64_t to, bool trust,
+                           int (*cb)(const struct bt__index_row *row, void *udata),
+                           void *udata);
+    /* The entries of the file's spatial index that meet the box (west <= east): each
+     * incident's id with its box there, which holds its point (coordinates rounded
+     * outward), in any order; no record is read. cb must not use the store; non-zero
+     * stops. */
+    int (*incident_rtree_boxes)(bt_store *s, bt_bbox box,
+                                int (*cb)(int64_t id, const bt_bbox *b, void *udata),
+                                void *udata);
     /* Starts reporting this connection's writes: bt__index_note_incident() for each
      * incident inserted, updated or deleted and each incident whose report links
      * changed; bt__index_invalidate() when a source changed. */

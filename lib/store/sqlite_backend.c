@@ -677,6 +677,8 @@ const struct bt_backend bt__spatialite_backend = {
     /* index and query (sqlite_index.c) */
     .index_scan = bt__sq_index_scan,
     .index_rows = bt__sq_index_rows,
+    .index_rows_bbox = bt__sq_index_rows_bbox,
+    .incident_rtree_boxes = bt__sq_incident_rtree_boxes,
     .index_watch = bt__sq_index_watch,
     .data_version = bt__sq_data_version,
     .index_release = bt__sq_index_release,

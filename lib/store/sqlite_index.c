@@ -132,6 +132,83 @@ int bt__sq_index_rows(bt_store *s, const int64_t *ids, size_t n,
     return rc;
 }
 
+/* The first query of a handle: the R*Tree candidates joined to the table, with the
+ * index's columns only (no names, no blobs). The R*Tree is the outer loop (CROSS
+ * JOIN); the R*Tree's float32 boxes only narrow, lon/lat make the box exact and the
+ * window is the records' own (the unary + keeps the planner off the time index). */
+#define BBOX_FROM                                                                      \
+    " FROM idx_incidents_geom r CROSS JOIN incidents i ON i.id = r.pkid"              \
+    " WHERE r.xmin <= ?1 AND r.xmax >= ?2 AND r.ymin <= ?3 AND r.ymax >= ?4"          \
+    " AND i.lon BETWEEN ?2 AND ?1 AND i.lat BETWEEN ?4 AND ?3"                        \
+    " AND +i.start_t <= ?5 AND (i.end_t IS NULL OR +i.end_t >= ?6)"
+
+static const char bbox_sql[] = "SELECT " ROW_COLUMNS ", NULL, NULL" BBOX_FROM;
+
+static const char bbox_trust_sql[] =
+    "SELECT " ROW_COLUMNS ","
+    " (SELECT min(s.reliability) FROM incident_sources l JOIN sources s"
+    "  ON s.id = l.source_id WHERE l.incident_id = i.id),"
+    " (SELECT min(l.credibility) FROM incident_sources l WHERE l.incident_id = i.id)"
+    BBOX_FROM;
+
+int bt__sq_index_rows_bbox(bt_store *s, bt_bbox box, int64_t from, int64_t to, bool trust,
+                           int (*cb)(const struct bt__index_row *row, void *udata),
+                           void *udata)
+{
+    /* In bulk mode the R*Tree lags behind the table until flushed. */
+    int rc = bt__sq_bulk_flush(s);
+    if (rc) return rc;
+    sqlite3_stmt *st;
+    rc = prepare(s, trust ? bbox_trust_sql : bbox_sql, &st, "scanning incidents");
+    if (rc) return rc;
+    sqlite3_bind_double(st, 1, box.east);
+    sqlite3_bind_double(st, 2, box.west);
+    sqlite3_bind_double(st, 3, box.north);
+    sqlite3_bind_double(st, 4, box.south);
+    sqlite3_bind_int64(st, 5, to);
+    sqlite3_bind_int64(st, 6, from);
+    int src;
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        struct bt__index_row r;
+        rc = read_row(s, st, &r);
+        if (rc || cb(&r, udata)) break;
+    }
+    if (!rc && src != SQLITE_ROW && src != SQLITE_DONE)
+        rc = bt__sq_fail(s, src, "scanning incidents");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* SQLite's R*Tree stores 32-bit floats rounded outward (down for a minimum, up for a
+ * maximum), so an incident's box holds its point. */
+int bt__sq_incident_rtree_boxes(bt_store *s, bt_bbox box,
+                                int (*cb)(int64_t id, const bt_bbox *b, void *udata),
+                                void *udata)
+{
+    int rc = bt__sq_bulk_flush(s);
+    if (rc) return rc;
+    sqlite3_stmt *st;
+    rc = prepare(s,
+                 "SELECT pkid, xmin, ymin, xmax, ymax FROM idx_incidents_geom"
+                 " WHERE xmin <= ?1 AND xmax >= ?2 AND ymin <= ?3 AND ymax >= ?4",
+                 &st, "scanning the incidents' spatial index");
+    if (rc) return rc;
+    sqlite3_bind_double(st, 1, box.east);
+    sqlite3_bind_double(st, 2, box.west);
+    sqlite3_bind_double(st, 3, box.north);
+    sqlite3_bind_double(st, 4, box.south);
+    int src;
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        bt_bbox b = {sqlite3_column_double(st, 1), sqlite3_column_double(st, 2),
+                     sqlite3_column_double(st, 3), sqlite3_column_double(st, 4)};
+        if (cb(sqlite3_column_int64(st, 0), &b, udata)) break;
+    }
+    if (src != SQLITE_ROW && src != SQLITE_DONE)
+        rc = bt__sq_fail(s, src, "scanning the incidents' spatial index");
+    sqlite3_finalize(st);
+    return rc;
+}
+
 /* The update hook: only notes ids; it must not run SQL. */
 static void on_update(void *udata, int op, const char *db, const char *table,
                       sqlite3_int64 rowid)

@@ -13,6 +13,12 @@ int bt__sq_index_scan(bt_store *s, int (*cb)(const struct bt__index_row *row, vo
 int bt__sq_index_rows(bt_store *s, const int64_t *ids, size_t n,
                       int (*cb)(int64_t id, const struct bt__index_row *row, void *udata),
                       void *udata);
+int bt__sq_index_rows_bbox(bt_store *s, bt_bbox box, int64_t from, int64_t to, bool trust,
+                           int (*cb)(const struct bt__index_row *row, void *udata),
+                           void *udata);
+int bt__sq_incident_rtree_boxes(bt_store *s, bt_bbox box,
+                                int (*cb)(int64_t id, const bt_bbox *b, void *udata),
+                                void *udata);
 int bt__sq_index_watch(bt_store *s);
 int bt__sq_data_version(bt_store *s, uint64_t *version);
 void bt__sq_index_release(bt_store *s);
