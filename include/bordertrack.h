@@ -970,14 +970,24 @@ typedef enum bt_area_kind {
     BT_AREA_POLYGON = 3  /**< bt_query::ring (or bt_query::wkt). */
 } bt_area_kind;
 
-/** How an incident's uncertainty circle (bt_incident::uncertainty_m around its point)
- *  is matched against a circle area. Boxes and polygons match the point only. */
+/** How an incident's uncertainty circle (the geodesic circle of radius
+ *  bt_incident::uncertainty_m around its point) is matched against the area of a
+ *  ::bt_query: a circle, a box or a polygon (ignored without an area). For a box or
+ *  polygon, d is the geodesic distance (WGS 84) from the point to the area's boundary:
+ *  a box's edges are its meridians and parallels (a parallel at a pole, and the
+ *  meridians of a box spanning all longitudes, are no boundary); a polygon's edges,
+ *  holes' included, are straight lines in lon/lat degrees (the planar reading GEOS
+ *  and SpatiaLite give EPSG:4326). d is computed to within 1 cm: an incident whose
+ *  uncertainty is within 1 cm of d counts as matching. An uncertainty of 0 matches as
+ *  the point does. */
 typedef enum bt_match {
     BT_MATCH_POINT = 0,    /**< The reported point is in the area (default). */
-    BT_MATCH_POSSIBLE = 1, /**< The uncertainty circle touches the circle area:
-                                distance <= radius + uncertainty. */
-    BT_MATCH_CERTAIN = 2   /**< The uncertainty circle lies within the circle area:
-                                distance + uncertainty <= radius. */
+    BT_MATCH_POSSIBLE = 1, /**< The uncertainty circle touches the area: for a circle,
+                                distance <= radius + uncertainty; for a box or
+                                polygon, the point is in it or d <= uncertainty. */
+    BT_MATCH_CERTAIN = 2   /**< The uncertainty circle lies within the area: for a
+                                circle, distance + uncertainty <= radius; for a box
+                                or polygon, the point is in it and d >= uncertainty. */
 } bt_match;
 
 /** Result order of a query. */

@@ -309,8 +309,8 @@ int btcli_parse_filters(int argc, char **argv, btcli_filters *f, char **rest, in
         set_err(err, errsize, "give one area: --near with --radius, --bbox or --within");
         return -1;
     }
-    if (f->match != BTCLI_MATCH_POINT && !(f->near && f->radius_m >= 0)) {
-        set_err(err, errsize, "--match applies to a circle: --near with --radius");
+    if (f->match != BTCLI_MATCH_POINT && areas == 0) {
+        set_err(err, errsize, "--match needs an area: --near with --radius, --bbox or --within");
         return -1;
     }
     if (f->radius_m >= 0 && !f->near) {

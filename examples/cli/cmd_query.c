@@ -22,7 +22,8 @@ static const char query_help[] =
     "  --min-reliability A-F                a linked source at least this reliable\n"
     "  --min-credibility 1-6                a report at least this credible\n"
     "  --match possible|certain|point       uncertainty circle touches / lies inside\n"
-    "                                       the area (default: the point is inside)\n"
+    "                                       the circle, box or --within polygon\n"
+    "                                       (default: the point is inside)\n"
     "Columns: ref,type,lon,lat,uncertainty_m,location_precision,start,end,\n"
     "time_precision,reported,verification,summary,id[,distance_m with --near]\n";
 

@@ -114,11 +114,51 @@ static size_t circle_boxes(bt_lonlat c, double radius, bt_bbox box[2])
     return 1;
 }
 
+/* The boxes holding every point within @p extra metres of the lon/lat box b (west >
+ * east crosses the antimeridian): such a point's normal is within sigma = extra / M
+ * of the normal of a point of b (see the file comment), which reaches at most
+ * asin(sin sigma / cos phi) further in longitude at latitude phi, and |phi| is at most
+ * max(|south|, |north|) in b. */
+static size_t grown_boxes(bt_bbox b, double extra, bt_bbox box[2])
+{
+    double sigma = extra / BT__M_MIN;
+    double south = b.south - sigma * BT__DEG - BOX_MARGIN_DEG;
+    double north = b.north + sigma * BT__DEG + BOX_MARGIN_DEG;
+    double phi = fmax(fabs(b.south), fabs(b.north)) / BT__DEG;
+    double dlon;
+    if (sigma >= PI / 2.0 || north >= 90.0 || south <= -90.0 || sin(sigma) >= cos(phi))
+        dlon = 360.0;
+    else
+        dlon = asin(sin(sigma) / cos(phi)) * BT__DEG + BOX_MARGIN_DEG;
+    south = fmax(south, -90.0);
+    north = fmin(north, 90.0);
+    double west = b.west - dlon;
+    double east = (b.west <= b.east ? b.east : b.east + 360.0) + dlon;
+    if (east - west >= 360.0) {
+        box[0] = (bt_bbox){-180.0, south, 180.0, north};
+        return 1;
+    }
+    if (west < -180.0) {
+        west += 360.0;
+        east += 360.0;
+    }
+    if (east <= 180.0) {
+        box[0] = (bt_bbox){west, south, east, north};
+        return 1;
+    }
+    box[0] = (bt_bbox){west, south, 180.0, north};
+    box[1] = (bt_bbox){-180.0, south, east - 360.0, north};
+    return 2;
+}
+
 void bt__plan_widen(struct bt__plan *p, double extra)
 {
-    if (p->q.area != BT_AREA_CIRCLE || !(extra > 0.0)) return;
+    if (!(extra > 0.0)) return;
     if (!isfinite(extra) || extra > 4.0e7) extra = 4.0e7; /* the whole Earth */
-    p->nbox = circle_boxes(p->q.centre, p->q.radius_m + extra, p->box);
+    if (p->q.area == BT_AREA_CIRCLE)
+        p->nbox = circle_boxes(p->q.centre, p->q.radius_m + extra, p->box);
+    else if (p->has_bnd && p->q.match == BT_MATCH_POSSIBLE)
+        p->nbox = grown_boxes(p->ext, extra, p->box);
 }
 
 static bool lon_ok(double x) { return isfinite(x) && x >= -180.0 && x <= 180.0; }
@@ -175,6 +215,53 @@ static int build_polygon(bt_store *s, const bt_query *q, const char *fn, struct 
     if (!p->prep) return bt__error(s, BT_ERR_GEOMETRY, "%s: cannot prepare the polygon", fn);
     p->box[0] = (bt_bbox){x0, y0, x1, y1};
     p->nbox = 1;
+    p->ext = p->box[0];
+    return BT_OK;
+}
+
+/* Adds the edges of one GEOS ring (closed: consecutive pairs are all its edges). */
+static int ring_edges(struct bt__plan *p, const GEOSGeometry *ring)
+{
+    GEOSContextHandle_t h = p->s->geos;
+    const GEOSCoordSequence *cs = ring ? GEOSGeom_getCoordSeq_r(h, ring) : NULL;
+    unsigned n = 0;
+    if (!cs || !GEOSCoordSeq_getSize_r(h, cs, &n)) return BT_ERR_GEOMETRY;
+    double x0 = 0.0, y0 = 0.0;
+    for (unsigned i = 0; i < n; i++) {
+        double x, y;
+        if (!GEOSCoordSeq_getXY_r(h, cs, i, &x, &y)) return BT_ERR_GEOMETRY;
+        if (i && bt__bnd_add(&p->bnd, x0, y0, x, y)) return BT_ERR_NOMEM;
+        x0 = x;
+        y0 = y;
+    }
+    return BT_OK;
+}
+
+/* The boundary of a box or polygon for the uncertainty semantics. */
+static int build_boundary(bt_store *s, const char *fn, struct bt__plan *p)
+{
+    int rc = BT_OK;
+    if (p->q.area == BT_AREA_BBOX) {
+        p->ext = p->q.box;
+        rc = bt__bnd_add_box(&p->bnd, p->q.box);
+    } else {
+        GEOSContextHandle_t h = s->geos;
+        int ng = GEOSGetNumGeometries_r(h, p->poly);
+        for (int g = 0; g < ng && !rc; g++) {
+            const GEOSGeometry *pg = GEOSGetGeometryN_r(h, p->poly, g);
+            int nh = pg ? GEOSGetNumInteriorRings_r(h, pg) : -1;
+            if (nh < 0) {
+                rc = BT_ERR_GEOMETRY;
+                break;
+            }
+            rc = ring_edges(p, GEOSGetExteriorRing_r(h, pg));
+            for (int k = 0; k < nh && !rc; k++) rc = ring_edges(p, GEOSGetInteriorRingN_r(h, pg, k));
+        }
+    }
+    if (!rc) rc = bt__bnd_build(&p->bnd);
+    if (rc == BT_ERR_NOMEM) return bt__error(s, rc, "%s: out of memory", fn);
+    if (rc) return bt__error(s, rc, "%s: cannot read the polygon's rings", fn);
+    p->has_bnd = true;
     return BT_OK;
 }
 
@@ -268,7 +355,14 @@ int bt__plan_init(bt_store *s, const bt_query *qin, const char *fn, struct bt__p
         bt__plan_free(p);
         return rc;
     }
-    if (q->area != BT_AREA_CIRCLE) p->q.match = BT_MATCH_POINT;
+    if (q->area == BT_AREA_NONE) p->q.match = BT_MATCH_POINT;
+    if (q->match != BT_MATCH_POINT && (q->area == BT_AREA_BBOX || q->area == BT_AREA_POLYGON)) {
+        rc = build_boundary(s, fn, p);
+        if (rc) {
+            bt__plan_free(p);
+            return rc;
+        }
+    }
     p->has_time = q->from != INT64_MIN || q->to != INT64_MAX;
     p->to_min = floor_div60(q->to);
     /* end >= from iff thi * 60 - 1 >= from (thi: see lib/index/index.h) */
@@ -287,6 +381,9 @@ void bt__plan_free(struct bt__plan *p)
     if (p->poly) GEOSGeom_destroy_r(p->s->geos, p->poly);
     p->prep = NULL;
     p->poly = NULL;
+    bt__bnd_free(&p->bnd);
+    bt__bnd_work_free(&p->bw);
+    p->has_bnd = false;
 }
 
 /* Reads the record of point i for what the index rounded. */
@@ -381,6 +478,69 @@ static int polygon_match(struct bt__plan *p, double lon, double lat)
     return r == 1 ? BT__YES : BT__NO;
 }
 
+static bool box_inside(const bt_bbox *b, double x, double y)
+{
+    if (!(y >= b->south && y <= b->north)) return false;
+    if (b->west <= b->east) return x >= b->west && x <= b->east;
+    return x >= b->west || x <= b->east;
+}
+
+/* The decision of the uncertainty semantics from brackets: the distance d to the
+ * boundary is in [lo, hi] and the uncertainty u in [ulo, uhi]. POSSIBLE (point
+ * outside) asks d <= u, CERTAIN (point inside) d >= u; once [lo, hi] is within the
+ * tolerance and u is known, a tie within it counts as a match. */
+static int bnd_decide(bool possible, double lo, double hi, double ulo, double uhi)
+{
+    if (possible) {
+        if (hi <= ulo) return BT__YES;
+        if (lo > uhi) return BT__NO;
+    } else {
+        if (lo >= uhi) return BT__YES;
+        if (hi < ulo) return BT__NO;
+    }
+    if (ulo == uhi && hi - lo <= BT__BND_TOL_M) return BT__YES;
+    return BT__UNSURE;
+}
+
+/* Box or polygon with BT_MATCH_POSSIBLE / CERTAIN: the uncertainty circle (radius u,
+ * geodesic) touches the area (the point is in it, or within u of its boundary) or lies
+ * in it (the point is in it and at least u from its boundary). */
+static int uncertain_match(struct bt__plan *p, const struct bt__pts *pts, size_t i)
+{
+    double x = pts->lon[i], y = pts->lat[i];
+    bool in = p->q.area == BT_AREA_BBOX ? box_inside(&p->q.box, x, y)
+                                        : polygon_match(p, x, y) == BT__YES;
+    if (p->err) return BT__NO;
+    bool possible = p->q.match == BT_MATCH_POSSIBLE;
+    if (possible == in) return in ? BT__YES : BT__NO;
+    unsigned code = pts->ucode[i];
+    if (code == 0) return in ? BT__YES : BT__NO; /* u = 0: the point decides */
+    double ulo = bt__ucode_lo(code), uhi = bt__ucode_hi(code);
+    double lo, hi;
+    size_t g0 = p->bw.ngeod;
+    int rc = bt__bnd_dist(&p->bnd, &p->s->geod, (bt_lonlat){x, y}, ulo, uhi, BT__BND_TOL_M,
+                          &p->bw, &lo, &hi);
+    int r = rc ? BT__NO : bnd_decide(possible, lo, hi, ulo, uhi);
+    if (!rc && r == BT__UNSURE) {
+        bt_incident *inc = NULL;
+        if (fetch(p, pts, i, &inc)) return BT__NO;
+        double u = inc->uncertainty_m;
+        bt_incident_free(inc);
+        r = bnd_decide(possible, lo, hi, u, u);
+        if (r == BT__UNSURE) {
+            rc = bt__bnd_dist(&p->bnd, &p->s->geod, (bt_lonlat){x, y}, u, u, BT__BND_TOL_M,
+                              &p->bw, &lo, &hi);
+            r = rc ? BT__NO : bnd_decide(possible, lo, hi, u, u);
+        }
+    }
+    p->ngeod += p->bw.ngeod - g0;
+    if (rc) {
+        if (!p->err) p->err = bt__error(p->s, rc, "query: out of memory");
+        return BT__NO;
+    }
+    return r == BT__YES ? BT__YES : BT__NO;
+}
+
 int bt__plan_match(struct bt__plan *p, const struct bt__pts *pts, size_t i, bool inside,
                    double *dist)
 {
@@ -397,17 +557,14 @@ int bt__plan_match(struct bt__plan *p, const struct bt__pts *pts, size_t i, bool
     case BT_AREA_CIRCLE:
         if (inside) return BT__YES;
         return circle_match(p, pts, i, dist);
-    case BT_AREA_BBOX: {
+    case BT_AREA_BBOX:
+        if (inside) return BT__YES;
+        if (p->has_bnd) return uncertain_match(p, pts, i);
         /* the k-d search delivers only points in the boxes; the overlay is tested here */
-        double x = pts->lon[i], y = pts->lat[i];
-        for (size_t k = 0; k < p->nbox; k++)
-            if (x >= p->box[k].west && x <= p->box[k].east && y >= p->box[k].south &&
-                y <= p->box[k].north)
-                return BT__YES;
-        return BT__NO;
-    }
+        return box_inside(&p->q.box, pts->lon[i], pts->lat[i]) ? BT__YES : BT__NO;
     case BT_AREA_POLYGON:
         if (inside) return BT__YES;
+        if (p->has_bnd) return uncertain_match(p, pts, i);
         return polygon_match(p, pts->lon[i], pts->lat[i]);
     default:
         return BT__YES;
@@ -458,9 +615,38 @@ void bt__cell_angles(double lon, double lat, double w, double s, double e, doubl
     *amax = acos(fmax(-1.0, fmin(1.0, fminv)));
 }
 
+/* A box or polygon cell under the uncertainty semantics. A cell the boundary does not
+ * meet (bound > 0) lies wholly in or wholly out of the area (it is connected), as its
+ * centre does. Taken whole: POSSIBLE, a cell inside; CERTAIN, a cell inside and at
+ * least the largest uncertainty in the index from the boundary. Dropped: POSSIBLE,
+ * a cell outside and farther than that from the boundary; CERTAIN, a cell outside. */
+static int bnd_cell(struct bt__plan *p, double w, double s, double e, double n)
+{
+    bool possible = p->q.match == BT_MATCH_POSSIBLE;
+    if (possible && p->q.area == BT_AREA_BBOX &&
+        box_inside(&p->q.box, w, s) && box_inside(&p->q.box, e, n) &&
+        (p->q.box.west <= p->q.box.east || w > p->q.box.east || e < p->q.box.west))
+        return BT__CELL_IN;
+    if (!p->umax_known) {
+        struct bt__index *ix = bt__index_peek(p->s);
+        p->umax_m = ix ? bt__ucode_hi(ix->umax) : INFINITY;
+        p->umax_known = true;
+    }
+    double T = p->umax_m;
+    double lb = bt__bnd_cell_lb(&p->bnd, w, s, e, n, isfinite(T) ? T : 0.0);
+    if (!(lb > 0.0)) return BT__CELL_PART;
+    double cx = 0.5 * (w + e), cy = 0.5 * (s + n);
+    bool in = p->q.area == BT_AREA_BBOX ? box_inside(&p->q.box, cx, cy)
+                                        : polygon_match(p, cx, cy) == BT__YES;
+    if (p->err) return BT__CELL_PART;
+    if (in) return possible || lb >= T ? BT__CELL_IN : BT__CELL_PART;
+    return !possible || lb > T ? BT__CELL_OUT : BT__CELL_PART;
+}
+
 int bt__plan_cell(void *ctx, double w, double s, double e, double n)
 {
     struct bt__plan *p = ctx;
+    if (p->has_bnd) return bnd_cell(p, w, s, e, n);
     if (p->q.area != BT_AREA_CIRCLE || p->q.match != BT_MATCH_POINT) return BT__CELL_PART;
     double amin, amax;
     bt__cell_angles(p->q.centre.lon, p->q.centre.lat, w, s, e, n, &amin, &amax);

@@ -8,6 +8,7 @@
 #define BT_QUERY_INTERNAL_H
 
 #include "index/index.h"
+#include "query/edge_dist.h"
 
 /* WGS 84 */
 #define BT__A 6378137.0
@@ -41,6 +42,14 @@ struct bt__plan {
     /* polygon */
     GEOSGeometry *poly;
     const GEOSPreparedGeometry *prep;
+    /* box and polygon with BT_MATCH_POSSIBLE / CERTAIN: the area's boundary, and the
+     * largest uncertainty in the index (read at the first cell, or set by widen) */
+    bool has_bnd;
+    bt_bbox ext;            /* the box, or the polygon's extent (for widening) */
+    struct bt__bnd bnd;
+    struct bt__bnd_work bw;
+    bool umax_known;
+    double umax_m;
     /* time window in minutes, for exact rows: start <= to iff tlo <= to_min, and
      * end >= from iff thi >= from_min */
     int64_t to_min, from_min;
@@ -58,8 +67,8 @@ struct bt__plan {
 int bt__plan_init(bt_store *s, const bt_query *q, const char *fn, struct bt__plan *p);
 void bt__plan_free(struct bt__plan *p);
 
-/** Widens the candidate boxes of a circle by @p extra metres (for the "possible"
- *  semantics, by the largest uncertainty in the index). */
+/** Widens the candidate boxes of a circle, box or polygon by @p extra metres (for
+ *  the "possible" semantics, by the largest uncertainty in the index). */
 void bt__plan_widen(struct bt__plan *p, double extra);
 
 /** ECEF coordinates of a point on the WGS 84 surface. */

@@ -188,6 +188,11 @@ export)
     [ "$(tail -n +2 "$tmp/out" | wc -l)" -eq 46 ] || fail "export type count"
     run 0 "$bt" export "$db" --bbox 128.17,41.39,128.19,41.41 --format geojsonseq
     [ "$(wc -l <"$tmp/out")" -eq 14 ] || fail "export bbox count"
+    # the uncertainty semantics as in query (counts derived there)
+    run 0 "$bt" export "$db" --bbox 128.17,41.39,128.19,41.41 --match possible --format geojsonseq
+    [ "$(wc -l <"$tmp/out")" -eq 58 ] || fail "export bbox possible count"
+    run 0 "$bt" export "$db" --bbox 128.17,41.39,128.19,41.41 --match certain --format geojsonseq
+    [ "$(wc -l <"$tmp/out")" -eq 5 ] || fail "export bbox certain count"
     # installations take the area and the time window; borders the area
     run 0 "$bt" export "$db" --layer installations --near Hyesan --radius 3km --format csv
     n=$(tail -n +2 "$tmp/out" | wc -l)
@@ -249,6 +254,21 @@ query)
     printf '{"type":"Feature","properties":{},"geometry":{"type":"Polygon","coordinates":[[[128.17,41.39],[128.19,41.39],[128.19,41.41],[128.17,41.41],[128.17,41.39]]]}}\n' >"$tmp/sq.geojson"
     run 0 "$bt" query "$db" --within "$tmp/sq.geojson" --format csv
     [ "$(tail -n +2 "$tmp/out" | wc -l)" -eq 14 ] || fail "polygon count"
+    # uncertainty semantics on the square, as box and as polygon (its edges are
+    # meridians and parallels either way): 14 points inside; 58 uncertainty circles
+    # reach it; 5 lie wholly inside. Reference: PROJ's geod -I (WGS 84) from each
+    # incident to the square's edges sampled every 0.9 m; no incident is within 1 m of
+    # its threshold
+    for m in point:14 possible:58 certain:5; do
+        run 0 "$bt" query "$db" --bbox 128.17,41.39,128.19,41.41 --match "${m%:*}" --format csv
+        n=$(tail -n +2 "$tmp/out" | wc -l)
+        [ "$n" -eq "${m#*:}" ] || fail "bbox --match ${m%:*}: $n, expected ${m#*:}"
+        run 0 "$bt" query "$db" --within "$tmp/sq.geojson" --match "${m%:*}" --format csv
+        n=$(tail -n +2 "$tmp/out" | wc -l)
+        [ "$n" -eq "${m#*:}" ] || fail "--within --match ${m%:*}: $n, expected ${m#*:}"
+    done
+    run 2 "$bt" query "$db" --match possible
+    has "--match needs an area" "$tmp/err"
     # types in 2020: 33 smuggling + 13 arrests; --limit
     run 0 "$bt" query "$db" --type smuggling,arrest --from 2020 --to 2020 --format csv
     [ "$(tail -n +2 "$tmp/out" | wc -l)" -eq 46 ] || fail "type count"
