@@ -2,7 +2,9 @@
  * @file hyesan_demo.c
  * @brief The demo of `make demo`: builds a small store through the public API (a piece
  * of the PRK-CHN border at Hyesan, a source, the July 2020 fence report and a few
- * synthetic incidents) and prints the incidents within 10 km of Hyesan.
+ * synthetic incidents, the closure of January 2020 and the order of 25 August 2020 as
+ * stored interventions) and prints the incidents within 10 km of Hyesan and the
+ * interventions.
  *
  * Usage: hyesan_demo [STORE]. Without STORE the store lives in a temporary directory
  * that is removed at exit; with STORE (a file that must not exist yet) it is kept, so
@@ -48,7 +50,9 @@ static const bt_lonlat hyesan = {128.17778, 41.40167};
 /* Times used below, seconds since 1970-01-01T00:00:00Z (UTC). */
 #define T_2019_11_02 INT64_C(1572652800)
 #define T_2019_11_03_END INT64_C(1572825599) /* 2019-11-03T23:59:59Z */
+#define T_2020_01_01 INT64_C(1577836800)
 #define T_2020_07_01 INT64_C(1593561600)
+#define T_2020_08_25 INT64_C(1598313600)
 #define T_2020_07_29 INT64_C(1595980800)
 #define T_2020_09_05 INT64_C(1599264000)
 #define T_2020_09_05_END INT64_C(1599350399)
@@ -211,6 +215,23 @@ static int fill(bt_store *store)
                 return failed(store, "linking the report to its source", rc);
         }
     }
+    /* Two dated interventions that apply to the whole border (a chainage range or a
+     * polygon could limit them): the treatments of a before/after comparison. */
+    bt_intervention iv;
+    bt_intervention_init(&iv);
+    iv.ref = "closure-2020-01";
+    iv.name = "Border closure (COVID-19)";
+    iv.kind = BT_INTERVENTION_CLOSURE;
+    iv.start = (bt_date){T_2020_01_01, BT_TIME_MONTH};
+    iv.border = "PRK-CHN";
+    if ((rc = bt_intervention_add(store, &iv, NULL)) != BT_OK)
+        return failed(store, iv.ref, rc);
+    iv.ref = "order-2020-08-25";
+    iv.name = "Buffer zone and shoot-on-sight order";
+    iv.kind = BT_INTERVENTION_ORDER;
+    iv.start = (bt_date){T_2020_08_25, BT_TIME_DAY};
+    if ((rc = bt_intervention_add(store, &iv, NULL)) != BT_OK)
+        return failed(store, iv.ref, rc);
     if ((rc = bt_store_commit(store)) != BT_OK)
         return failed(store, "commit", rc);
     printf("Border segment PRK-CHN \"%s\" (%s): %zu vertices, %.2f km geodesic\n",
@@ -254,6 +275,19 @@ static int report(bt_store *store)
            h->n + h->dropped, (long long)counts.incidents, RADIUS_M / 1000.0,
            (long long)counts.sources);
     free(h);
+
+    bt_intervention **ivs = NULL;
+    size_t niv = 0;
+    if ((rc = bt_intervention_list(store, "PRK-CHN", &ivs, &niv)) != BT_OK)
+        return failed(store, "listing interventions", rc);
+    printf("\nInterventions on PRK-CHN, by date:\n");
+    for (size_t i = 0; i < niv; i++) {
+        char when[16];
+        format_date(ivs[i]->start.t, ivs[i]->start.precision, when, sizeof when);
+        printf("  %-10s  %-8s  %s\n", when,
+               bt_enum_name(BT_ENUM_INTERVENTION_KIND, (int)ivs[i]->kind), ivs[i]->name);
+    }
+    bt_intervention_array_free(ivs, niv);
     return 0;
 }
 

@@ -288,7 +288,8 @@ typedef enum bt_enum {
     BT_ENUM_OBSERVATION,
     BT_ENUM_INCIDENT_TYPE,
     BT_ENUM_VERIFICATION,
-    BT_ENUM_SOURCE_TYPE
+    BT_ENUM_SOURCE_TYPE,
+    BT_ENUM_INTERVENTION_KIND /**< ::bt_intervention_kind (border analysis). */
 } bt_enum;
 
 /**
@@ -441,7 +442,13 @@ BT_API int bt_store_rollback(bt_store *store);
 
 /** Row counts of the layers, as reported by bt_store_count(). */
 typedef struct bt_counts {
-    int64_t segments, installations, incidents, sources, links, places;
+    int64_t segments;      /**< Border segments (::bt_segment). */
+    int64_t installations; /**< Installations (::bt_installation). */
+    int64_t incidents;     /**< Incident reports (::bt_incident). */
+    int64_t sources;       /**< Sources (::bt_source). */
+    int64_t links;         /**< Incident-source links (::bt_report_link). */
+    int64_t places;        /**< Gazetteer places (::bt_place). */
+    int64_t interventions; /**< Stored interventions (::bt_intervention). */
 } bt_counts;
 
 /** Counts the records of every layer. */
@@ -479,9 +486,12 @@ typedef struct bt_segment {
 BT_API int bt_segment_add(bt_store *store, const bt_segment *seg, int64_t *id);
 /** Reads a segment. Free with bt_segment_free(). ::BT_ERR_NOT_FOUND if no such id. */
 BT_API int bt_segment_get(bt_store *store, int64_t id, bt_segment **out);
-/** Replaces every field of segment `seg->id`. ::BT_ERR_NOT_FOUND if no such id. */
+/** Replaces every field of segment `seg->id`. ::BT_ERR_NOT_FOUND if no such id;
+ *  ::BT_ERR_CONSTRAINT if it would move the last segment of a border that
+ *  interventions name (::bt_intervention) to another border. */
 BT_API int bt_segment_update(bt_store *store, const bt_segment *seg);
-/** Deletes a segment. ::BT_ERR_NOT_FOUND if no such id. */
+/** Deletes a segment. ::BT_ERR_NOT_FOUND if no such id; ::BT_ERR_CONSTRAINT if it is
+ *  the last segment of a border that interventions name (delete those first). */
 BT_API int bt_segment_delete(bt_store *store, int64_t id);
 /** Frees a segment returned by the library. NULL is a no-op. */
 BT_API void bt_segment_free(bt_segment *seg);
@@ -1549,13 +1559,97 @@ BT_API int bt_incident_clusters(bt_store *store, const bt_cluster_opts *opts,
 /** Frees a result of bt_incident_clusters(). NULL is a no-op. */
 BT_API void bt_clusters_free(bt_clusters *c);
 
+/** What kind of act an intervention is. Stored by its snake_case name
+ *  (bt_enum_name() with ::BT_ENUM_INTERVENTION_KIND): "closure", "order",
+ *  "fence_programme", "deployment", "other". */
+typedef enum bt_intervention_kind {
+    BT_INTERVENTION_CLOSURE = 0,         /**< The border closed to traffic and trade (e.g.
+                                              January 2020). */
+    BT_INTERVENTION_ORDER = 1,           /**< An order or rule: a buffer zone, a
+                                              shoot-on-sight order (25 August 2020). */
+    BT_INTERVENTION_FENCE_PROGRAMME = 2, /**< A campaign of fence or wall building. */
+    BT_INTERVENTION_DEPLOYMENT = 3,      /**< More guards, troops, patrols or cameras. */
+    BT_INTERVENTION_OTHER = 4
+} bt_intervention_kind;
+
+/**
+ * A dated act that applies to a border (optionally a chainage range of it) or to an
+ * area: the treatment of bt_border_before_after() (::bt_before_after_opts
+ * intervention_id). Exactly one of `border` and `area` is given.
+ * When returned by the library, one allocation freed by bt_intervention_free().
+ */
+typedef struct bt_intervention {
+    int64_t id;                 /**< Set by the store. */
+    const char *ref;            /**< External reference, unique, or NULL. */
+    const char *name;           /**< e.g. "Shoot-on-sight order". Required. */
+    bt_intervention_kind kind;  /**< What kind of measure it is. */
+    bt_date start;              /**< When it took effect. Required (precision not NONE). */
+    bt_date end;                /**< When it ended; optional; not before start. */
+    const char *summary;        /**< Free text, or NULL. */
+    const char *citation;       /**< Where it is documented (a public notice, an
+                                     article), or NULL. Not a ::bt_source: an
+                                     intervention is a public act. */
+    const char *border;         /**< The border it applies to (e.g. "PRK-CHN"), or NULL
+                                     for an area. The border must have a segment. */
+    double from_m;              /**< With a border: the start of the chainage range it
+                                     applies to, from the border's default origin;
+                                     0 <= from_m < to_m. Default 0. Must stay 0 with
+                                     an area. */
+    double to_m;                /**< The end of that range; INFINITY (the default): to
+                                     the far end. Must stay INFINITY with an area. */
+    const bt_lonlat *area;      /**< With no border: the area, a polygon's closed ring
+                                     in lon/lat (at least 4 vertices, first == last,
+                                     edges straight in lon/lat, not crossing the
+                                     antimeridian). NULL with a border. */
+    size_t narea;               /**< Vertices of area. */
+} bt_intervention;
+
+/** Fills @p iv with defaults: kind other, no dates, no text, no border or area,
+ *  chainage range 0 .. INFINITY. */
+BT_API void bt_intervention_init(bt_intervention *iv);
+/**
+ * Adds an intervention.
+ * @param[out] id the new id (may be NULL).
+ * @return ::BT_OK, ::BT_ERR_INVALID (a bad field: the message names it),
+ *         ::BT_ERR_NOT_FOUND (no segment has that border name), ::BT_ERR_EXISTS (the
+ *         ref is taken), ::BT_ERR_READONLY, ::BT_ERR_NOMEM, ::BT_ERR_IO.
+ */
+BT_API int bt_intervention_add(bt_store *store, const bt_intervention *iv, int64_t *id);
+/** Reads an intervention. Free with bt_intervention_free(). ::BT_ERR_NOT_FOUND if no
+ *  such id. */
+BT_API int bt_intervention_get(bt_store *store, int64_t id, bt_intervention **out);
+/** Finds an intervention's id by its ref. ::BT_ERR_NOT_FOUND if none. */
+BT_API int bt_intervention_find(bt_store *store, const char *ref, int64_t *id);
+/** Replaces every field of intervention `iv->id` (checked as by bt_intervention_add()).
+ *  ::BT_ERR_NOT_FOUND if no such id. */
+BT_API int bt_intervention_update(bt_store *store, const bt_intervention *iv);
+/** Deletes an intervention. ::BT_ERR_NOT_FOUND if no such id. */
+BT_API int bt_intervention_delete(bt_store *store, int64_t id);
+/** Frees an intervention returned by the library. NULL is a no-op. */
+BT_API void bt_intervention_free(bt_intervention *iv);
+/**
+ * Lists interventions in increasing start time (ties: increasing id).
+ * @param border NULL: all; else only those that apply to this border by name (area
+ *        interventions are not listed then).
+ * @param[out] out an array of @p n interventions (NULL when n is 0); free with
+ *        bt_intervention_array_free().
+ * @param[out] n how many.
+ * @return ::BT_OK, ::BT_ERR_INVALID, ::BT_ERR_NOMEM, ::BT_ERR_IO.
+ */
+BT_API int bt_intervention_list(bt_store *store, const char *border, bt_intervention ***out,
+                                size_t *n);
+/** Frees an array from bt_intervention_list() and its interventions. NULL is a no-op. */
+BT_API void bt_intervention_array_free(bt_intervention **ivs, size_t n);
+
 /** Options of bt_border_before_after(); fill with bt_before_after_opts_init(). */
 typedef struct bt_before_after_opts {
     int64_t installation_id; /**< The intervention is this installation: the treated
                                   stretch is the chainage it covers (within
                                   max_offset_m) and t0 defaults to its start date.
                                   0: use from_m..to_m and t0. Default 0. */
-    double from_m, to_m;     /**< The treated stretch when installation_id is 0. */
+    double from_m;           /**< Start of the treated stretch when neither an
+                                  installation nor an intervention is given. */
+    double to_m;             /**< Its end. */
     int64_t t0;              /**< The intervention date (e.g. the closure of January
                                   2020). INT64_MIN: the installation's start date. */
     int64_t window_s;        /**< Length of each of the two windows, before
@@ -1567,6 +1661,13 @@ typedef struct bt_before_after_opts {
                                   0 = all. Default 0. */
     unsigned fence_kinds;    /**< Kinds that make a stretch "fenced" for the control.
                                   Default: fences and walls. */
+    int64_t intervention_id; /**< The intervention is this stored ::bt_intervention
+                                  (installation_id must be 0): the treated stretch is
+                                  its chainage range of the border (the whole border
+                                  when none is given; the border must be @p b), or for
+                                  an area the chainage intervals of @p b's main chain
+                                  inside its polygon; t0 defaults to its start.
+                                  0: none. Default 0. */
 } bt_before_after_opts;
 
 /** Fills @p o with the defaults stated in ::bt_before_after_opts. */
@@ -1575,14 +1676,17 @@ BT_API void bt_before_after_opts_init(bt_before_after_opts *o);
 /** Incidents of one stretch in the two windows. */
 typedef struct bt_ba_counts {
     double length_m;         /**< Length of the stretch (chainage). */
-    size_t before, after;    /**< Incidents whose start falls in each window. */
-    double rate_before;      /**< before / km / month (a month = 30.4375 days). */
-    double rate_after;
+    size_t before;           /**< Incidents whose start falls in the window before. */
+    size_t after;            /**< Incidents whose start falls in the window after. */
+    double rate_before;      /**< before / km / month (a month = 30.4375 days); NaN
+                                  when length_m is 0. */
+    double rate_after;       /**< after / km / month; NaN when length_m is 0. */
 } bt_ba_counts;
 
 /** The result of bt_border_before_after(). Plain data; no free needed. */
 typedef struct bt_before_after {
-    int64_t t0, window_s;
+    int64_t t0;              /**< The intervention date used. */
+    int64_t window_s;        /**< Length of each window, seconds. */
     double months;           /**< Length of each window in months. */
     bt_ba_counts treated;    /**< The stretch of the intervention. */
     bt_ba_counts control;    /**< Every other stretch of the border that no fence of
@@ -1591,7 +1695,13 @@ typedef struct bt_before_after {
     double diff_treated;     /**< treated.rate_after - treated.rate_before. */
     double diff_control;     /**< control.rate_after - control.rate_before. */
     double did;              /**< Difference in differences: diff_treated -
-                                  diff_control (incidents / km / month). */
+                                  diff_control (incidents / km / month); NaN when
+                                  control_empty. */
+    int control_empty;       /**< 1 when no control stretch remains (a border-wide
+                                  intervention, or a border fenced everywhere else):
+                                  control.length_m is 0 and the control rates,
+                                  diff_control and did are NaN, not a number to use.
+                                  The treated figures stand. */
 } bt_before_after;
 
 /**
@@ -1599,10 +1709,14 @@ typedef struct bt_before_after {
  * control (difference in differences). The counts and lengths the rates rest on are
  * in the result so that their weight can be judged: a handful of incidents gives a
  * rate that means little.
- * @param opts the options (required: an installation or a stretch and t0).
+ * @param opts the options (required: an installation, a stored intervention, or a
+ *        stretch and t0).
  * @param[out] out the result.
- * @return ::BT_OK, ::BT_ERR_INVALID (no stretch or no date), ::BT_ERR_NOT_FOUND (no
- *         such installation), ::BT_ERR_NOMEM, ::BT_ERR_IO.
+ * @return ::BT_OK, ::BT_ERR_INVALID (no stretch or no date; both an installation and
+ *         an intervention; an intervention of another border, or whose area does not
+ *         meet @p b's main chain, or with a chainage range on @p b opened with another
+ *         origin), ::BT_ERR_NOT_FOUND (no such installation or intervention),
+ *         ::BT_ERR_NOMEM, ::BT_ERR_IO.
  */
 BT_API int bt_border_before_after(bt_store *store, const bt_border *b,
                                   const bt_before_after_opts *opts, bt_before_after *out);

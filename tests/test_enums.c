@@ -23,13 +23,14 @@ static const struct {
     {BT_ENUM_MATERIAL, 9},       {BT_ENUM_QUALITY, 4},       {BT_ENUM_PERMANENCE, 3},
     {BT_ENUM_INSTALL_STATUS, 6}, {BT_ENUM_OBSERVATION, 6},   {BT_ENUM_INCIDENT_TYPE, 12},
     {BT_ENUM_VERIFICATION, 6},   {BT_ENUM_SOURCE_TYPE, 8},
+    {BT_ENUM_INTERVENTION_KIND, 5},
 };
 #define N_ENUMS (sizeof enum_sizes / sizeof enum_sizes[0])
 
 static void test_every_value_round_trips(void **state)
 {
     (void)state;
-    assert_int_equal(N_ENUMS, BT_ENUM_SOURCE_TYPE + 1);
+    assert_int_equal(N_ENUMS, BT_ENUM_INTERVENTION_KIND + 1);
     for (size_t e = 0; e < N_ENUMS; e++) {
         const bt_enum w = enum_sizes[e].which;
         for (int v = 0; v < enum_sizes[e].count; v++) {

@@ -213,7 +213,7 @@ static void test_not_a_store_sqlite_file(void **state)
     assert_int_equal(bt_store_open(empty, BT_OPEN_READWRITE | BT_OPEN_CREATE, &s, &em), BT_OK);
     int v = 0;
     assert_int_equal(bt_store_schema_version(s, &v), BT_OK);
-    assert_int_equal(v, 3);
+    assert_int_equal(v, 4);
     bt_store_close(s);
 }
 
@@ -224,7 +224,7 @@ static void test_newer_schema(void **state)
     bt_store *s = create_store("newer.bt", path, sizeof path);
     int v = 0;
     assert_int_equal(bt_store_schema_version(s, &v), BT_OK);
-    assert_int_equal(v, 3);
+    assert_int_equal(v, 4);
     assert_int_equal(bt_store_schema_version(s, NULL), BT_ERR_INVALID);
     bt_store_close(s);
     raw_sql(path, "PRAGMA user_version = 99");
@@ -235,7 +235,7 @@ static void test_newer_schema(void **state)
         assert_int_equal(bt_store_open(path, flags[i], &s, &em), BT_ERR_SCHEMA);
         assert_null(s);
         assert_non_null(em);
-        assert_non_null(strstr(em, "store schema version 99 is newer than this library's 3"));
+        assert_non_null(strstr(em, "store schema version 99 is newer than this library's 4"));
         assert_non_null(strstr(em, "upgrade bordertrack"));
         bt_string_free(em);
     }

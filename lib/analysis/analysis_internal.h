@@ -170,6 +170,15 @@ int bt__ivec_push(struct bt__ivec *iv, double a, double b);
 int bt__cover_polyline(const bt_border *b, const bt_lonlat *pts, size_t n,
                        double max_offset_m, double step_m, struct bt__ivec *out);
 
+/**
+ * Adds to @p out the chainage intervals of @p b's main chain (with its gap lines)
+ * inside the polygon @p ring (closed, @p n >= 4 vertices, edges straight in lon/lat;
+ * the boundary counts as inside), unmerged (area.c states the rule).
+ * @return BT_OK or BT_ERR_NOMEM (no message: the caller reports).
+ */
+int bt__chain_in_polygon(const bt_border *b, const bt_lonlat *ring, size_t n,
+                         struct bt__ivec *out);
+
 /** Last second of the period a date names (its first second plus the period). */
 int64_t bt__date_last(bt_date d);
 

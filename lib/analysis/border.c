@@ -1239,6 +1239,7 @@ void bt_before_after_opts_init(bt_before_after_opts *o)
     if (!o) return;
     memset(o, 0, sizeof *o);
     o->installation_id = 0;
+    o->intervention_id = 0;
     o->from_m = 0.0;
     o->to_m = 0.0;
     o->t0 = INT64_MIN;
@@ -1259,11 +1260,51 @@ static bool in_ivals(const struct bt__ival *v, size_t n, double x)
     return lo < n && v[lo].a <= x;
 }
 
+/* Rates per km per month; NaN for a stretch of no length (no rate to speak of). */
 static void ba_rates(bt_ba_counts *c, double months)
 {
     double km = c->length_m / 1000.0;
-    c->rate_before = km > 0.0 ? (double)c->before / km / months : 0.0;
-    c->rate_after = km > 0.0 ? (double)c->after / km / months : 0.0;
+    c->rate_before = km > 0.0 ? (double)c->before / km / months : NAN;
+    c->rate_after = km > 0.0 ? (double)c->after / km / months : NAN;
+}
+
+/* The treated stretch of a stored intervention on b, and its start as t0 unless the
+ * caller gave one. */
+static int intervention_stretch(bt_store *s, const bt_border *b, int64_t id,
+                                struct bt__ivec *tr, int64_t *t0)
+{
+    bt_intervention *iv = NULL;
+    int rc = s->be->intervention_get(s, id, &iv);
+    if (rc != BT_OK) return rc;
+    if (*t0 == INT64_MIN) *t0 = iv->start.t;
+    if (iv->border) {
+        bool whole = iv->from_m == 0.0 && isinf(iv->to_m);
+        double a = iv->from_m, z = fmin(iv->to_m, b->length_m);
+        if (strcmp(iv->border, b->name) != 0)
+            rc = bt__error(s, BT_ERR_INVALID, "bt_border_before_after: intervention %lld "
+                           "applies to border '%.200s', not '%.200s'", (long long)id,
+                           iv->border, b->name);
+        else if (!whole && !b->default_origin)
+            rc = bt__error(s, BT_ERR_INVALID, "bt_border_before_after: intervention %lld "
+                           "has a chainage range from the default origin; open border "
+                           "'%.200s' with origin NULL", (long long)id, b->name);
+        else if (!(a < z))
+            rc = bt__error(s, BT_ERR_INVALID, "bt_border_before_after: intervention %lld: "
+                           "chainage %g..%g lies beyond the end of border '%.200s' (%g m)",
+                           (long long)id, iv->from_m, iv->to_m, b->name, b->length_m);
+        else if (bt__ivec_push(tr, a, z) != BT_OK)
+            rc = bt__error(s, BT_ERR_NOMEM, "before/after: out of memory");
+    } else {
+        rc = bt__chain_in_polygon(b, iv->area, iv->narea, tr);
+        if (rc == BT_ERR_NOMEM)
+            rc = bt__error(s, rc, "before/after: out of memory");
+        else if (rc == BT_OK && bt__ivals_length(tr->v, tr->n, 0.0, b->length_m) <= 0.0)
+            rc = bt__error(s, BT_ERR_INVALID, "bt_border_before_after: the area of "
+                           "intervention %lld does not meet the main chain of border '%.200s'",
+                           (long long)id, b->name);
+    }
+    bt_intervention_free(iv);
+    return rc;
 }
 
 int bt_border_before_after(bt_store *store, const bt_border *b,
@@ -1280,10 +1321,19 @@ int bt_border_before_after(bt_store *store, const bt_border *b,
     if (!(o->max_offset_m > 0.0) || !isfinite(o->max_offset_m))
         return bt__error(store, BT_ERR_INVALID,
                          "bt_border_before_after: max_offset_m %g must be > 0", o->max_offset_m);
+    if (o->installation_id != 0 && o->intervention_id != 0)
+        return bt__error(store, BT_ERR_INVALID, "bt_border_before_after: give "
+                         "installation_id or intervention_id, not both");
     int64_t t0 = o->t0;
     struct bt__ivec tr = {0};
     int rc = BT_OK;
-    if (o->installation_id != 0) {
+    if (o->intervention_id != 0) {
+        rc = intervention_stretch(store, b, o->intervention_id, &tr, &t0);
+        if (rc != BT_OK) {
+            bt__free(tr.v);
+            return rc;
+        }
+    } else if (o->installation_id != 0) {
         bt_installation *in = NULL;
         rc = store->be->installation_get(store, o->installation_id, &in);
         if (rc != BT_OK) return rc;
@@ -1313,8 +1363,8 @@ int bt_border_before_after(bt_store *store, const bt_border *b,
     if (t0 == INT64_MIN) {
         bt__free(tr.v);
         return bt__error(store, BT_ERR_INVALID,
-                         "bt_border_before_after: no date: give t0 or an installation with "
-                         "a start date");
+                         "bt_border_before_after: no date: give t0, an intervention, or an "
+                         "installation with a start date");
     }
     if (t0 < INT64_MIN + o->window_s || t0 > INT64_MAX - o->window_s) {
         bt__free(tr.v);
@@ -1386,6 +1436,8 @@ int bt_border_before_after(bt_store *store, const bt_border *b,
     out->diff_treated = out->treated.rate_after - out->treated.rate_before;
     out->diff_control = out->control.rate_after - out->control.rate_before;
     out->did = out->diff_treated - out->diff_control;
+    /* no control: the NaNs above say so; a made-up baseline would not */
+    out->control_empty = !(out->control.length_m > 0.0);
     rc = BT_OK;
 done:
     bt__free(tr.v);

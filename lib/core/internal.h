@@ -102,6 +102,15 @@ int bt__validate_incident(bt_store *s, const bt_incident *inc);
 int bt__validate_source(bt_store *s, const bt_source *src);
 int bt__validate_link(bt_store *s, const bt_report_link *link);
 int bt__validate_place(bt_store *s, const bt_place *place);
+int bt__validate_intervention(bt_store *s, const bt_intervention *iv);
+
+/* ---- time (lib/model/time.c) ------------------------------------------------ */
+
+/** The period of @p precision (a year, month, day or second) that contains @p t: its
+ *  first and last second (either pointer may be NULL). False if the precision is not
+ *  YEAR..SECOND or t lies outside the years 0000..9999. Calendar arithmetic only: the
+ *  validation of every record and the interval tests use it without formatting. */
+bool bt__time_period(int64_t t, bt_time_precision precision, int64_t *first, int64_t *last);
 
 /* ---- deep copies into one block (lib/model/copy.c) -----------------------
  * Each returns one allocation holding the struct, its strings and its points, so that
@@ -111,6 +120,7 @@ bt_installation *bt__installation_dup(const bt_installation *inst);
 bt_incident *bt__incident_dup(const bt_incident *inc);
 bt_source *bt__source_dup(const bt_source *src);
 bt_place *bt__place_dup(const bt_place *place);
+bt_intervention *bt__intervention_dup(const bt_intervention *iv);
 
 /* ---- geodesy (lib/geo/geodesy.c) -------------------------------------------- */
 

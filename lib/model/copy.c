@@ -258,3 +258,52 @@ void bt_incident_init(bt_incident *inc)
         .verification = BT_VERIF_UNVERIFIED,
     };
 }
+
+bt_intervention *bt__intervention_dup(const bt_intervention *iv)
+{
+    if (BT_NEVER(iv == NULL))
+        return NULL;
+    const size_t np = iv->area != NULL ? iv->narea : 0;
+    bt__layout l;
+    bt__lay_struct(&l, sizeof *iv);
+    bt__lay_points(&l, np);
+    bt__lay_string(&l, iv->ref);
+    bt__lay_string(&l, iv->name);
+    bt__lay_string(&l, iv->summary);
+    bt__lay_string(&l, iv->citation);
+    bt__lay_string(&l, iv->border);
+    if (l.overflow)
+        return NULL;
+    char *block = bt__malloc(l.size);
+    if (block == NULL)
+        return NULL;
+    bt_intervention *out = (bt_intervention *)(void *)block;
+    *out = *iv;
+    out->area = bt__put_points(block, &l, iv->area, np);
+    out->narea = out->area != NULL ? np : 0;
+    char *cursor = block + l.points_at + np * sizeof(bt_lonlat);
+    out->ref = bt__put_string(&cursor, iv->ref);
+    out->name = bt__put_string(&cursor, iv->name);
+    out->summary = bt__put_string(&cursor, iv->summary);
+    out->citation = bt__put_string(&cursor, iv->citation);
+    out->border = bt__put_string(&cursor, iv->border);
+    return out;
+}
+
+void bt_intervention_free(bt_intervention *iv)
+{
+    bt__free(iv);
+}
+
+void bt_intervention_init(bt_intervention *iv)
+{
+    if (iv == NULL)
+        return;
+    *iv = (bt_intervention){
+        .kind = BT_INTERVENTION_OTHER,
+        .start = {0, BT_TIME_NONE},
+        .end = {0, BT_TIME_NONE},
+        .from_m = 0.0,
+        .to_m = INFINITY,
+    };
+}

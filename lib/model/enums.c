@@ -36,6 +36,8 @@ static const char *const bt__verification_names[] = {
     "unverified", "single_source", "corroborated", "confirmed", "disputed", "retracted"};
 static const char *const bt__source_type_names[] = {
     "unknown", "human", "media", "video", "imagery", "official", "ngo", "other"};
+static const char *const bt__intervention_kind_names[] = {
+    "closure", "order", "fence_programme", "deployment", "other"};
 
 #define BT__N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -60,12 +62,13 @@ static const bt__enum_table bt__enum_tables[] = {
     {bt__incident_type_names, BT__N(bt__incident_type_names)},
     {bt__verification_names, BT__N(bt__verification_names)},
     {bt__source_type_names, BT__N(bt__source_type_names)},
+    {bt__intervention_kind_names, BT__N(bt__intervention_kind_names)},
 };
 
 /* The number of incident types is also published as a macro; keep them in step. */
 _Static_assert(BT__N(bt__incident_type_names) == BT_INCIDENT_TYPE_COUNT,
                "incident type names out of step with BT_INCIDENT_TYPE_COUNT");
-_Static_assert(BT__N(bt__enum_tables) == BT_ENUM_SOURCE_TYPE + 1,
+_Static_assert(BT__N(bt__enum_tables) == BT_ENUM_INTERVENTION_KIND + 1,
                "one name table per bt_enum");
 
 static const bt__enum_table *bt__table(bt_enum which)

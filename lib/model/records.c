@@ -74,12 +74,17 @@ int bt_segment_update(bt_store *store, const bt_segment *seg)
     WRITE_PROLOGUE(store, seg, "bt_segment_update");
     int rc = bt__validate_segment(store, seg);
     if (rc) return rc;
+    /* a border that interventions name keeps at least one segment */
+    rc = store->be->intervention_segment_check(store, seg->id, seg->border);
+    if (rc) return rc;
     return store->be->segment_update(store, seg);
 }
 
 int bt_segment_delete(bt_store *store, int64_t id)
 {
     DELETE_PROLOGUE(store, "bt_segment_delete");
+    int rc = store->be->intervention_segment_check(store, id, NULL);
+    if (rc) return rc;
     return store->be->segment_delete(store, id);
 }
 
@@ -263,4 +268,74 @@ int bt_place_delete(bt_store *store, int64_t id)
 {
     DELETE_PROLOGUE(store, "bt_place_delete");
     return store->be->place_delete(store, id);
+}
+
+/* ---- interventions ------------------------------------------------------- */
+
+int bt_intervention_add(bt_store *store, const bt_intervention *iv, int64_t *id)
+{
+    WRITE_PROLOGUE(store, iv, "bt_intervention_add");
+    int rc = bt__validate_intervention(store, iv);
+    if (rc) return rc;
+    INSERT_BODY(store, store->be->intervention_insert(store, iv, &nid_), id);
+}
+
+int bt_intervention_get(bt_store *store, int64_t id, bt_intervention **out)
+{
+    if (out) *out = NULL;
+    READ_PROLOGUE(store, out, "bt_intervention_get");
+    return store->be->intervention_get(store, id, out);
+}
+
+int bt_intervention_find(bt_store *store, const char *ref, int64_t *id)
+{
+    READ_PROLOGUE(store, id, "bt_intervention_find");
+    if (!ref) return null_arg(store, "bt_intervention_find", "ref");
+    return store->be->intervention_find(store, ref, id);
+}
+
+int bt_intervention_update(bt_store *store, const bt_intervention *iv)
+{
+    WRITE_PROLOGUE(store, iv, "bt_intervention_update");
+    int rc = bt__validate_intervention(store, iv);
+    if (rc) return rc;
+    return store->be->intervention_update(store, iv);
+}
+
+int bt_intervention_delete(bt_store *store, int64_t id)
+{
+    DELETE_PROLOGUE(store, "bt_intervention_delete");
+    return store->be->intervention_delete(store, id);
+}
+
+int bt_intervention_list(bt_store *store, const char *border, bt_intervention ***out,
+                         size_t *n)
+{
+    if (out) *out = NULL;
+    if (n) *n = 0;
+    READ_PROLOGUE(store, out, "bt_intervention_list");
+    if (!n) return null_arg(store, "bt_intervention_list", "n");
+    int64_t *ids = NULL;
+    size_t nids = 0;
+    int rc = store->be->intervention_ids(store, border, &ids, &nids);
+    if (rc) return rc;
+    bt_intervention **v = nids ? bt__calloc(nids, sizeof *v) : NULL;
+    if (nids && !v) rc = bt__error(store, BT_ERR_NOMEM, "bt_intervention_list: out of memory");
+    size_t got = 0;
+    for (; !rc && got < nids; got++) rc = store->be->intervention_get(store, ids[got], &v[got]);
+    bt__free(ids);
+    if (rc) {
+        bt_intervention_array_free(v, nids);
+        return rc;
+    }
+    *out = v;
+    *n = nids;
+    return BT_OK;
+}
+
+void bt_intervention_array_free(bt_intervention **ivs, size_t n)
+{
+    if (!ivs) return;
+    for (size_t i = 0; i < n; i++) bt_intervention_free(ivs[i]);
+    bt__free(ivs);
 }

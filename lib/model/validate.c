@@ -364,3 +364,72 @@ int bt__validate_place(bt_store *s, const bt_place *place)
                          "upper-case letters (ISO 3166-1 alpha-2)", what, c);
     return bt__check_lonlat(s, what, "", place->where);
 }
+
+int bt__validate_intervention(bt_store *s, const bt_intervention *iv)
+{
+    if (BT_NEVER(iv == NULL))
+        return bt__error(s, BT_ERR_INVALID, "intervention: NULL record");
+    char what[BT__LABEL_SIZE];
+    bt__label(what, "intervention", iv->ref != NULL && iv->ref[0] != '\0' ? iv->ref : iv->name,
+              iv->id);
+    int rc;
+    if ((rc = bt__check_text(s, what, "ref", iv->ref)) != BT_OK ||
+        (rc = bt__check_text(s, what, "name", iv->name)) != BT_OK ||
+        (rc = bt__check_text(s, what, "summary", iv->summary)) != BT_OK ||
+        (rc = bt__check_text(s, what, "citation", iv->citation)) != BT_OK ||
+        (rc = bt__check_text(s, what, "border", iv->border)) != BT_OK ||
+        (rc = bt__check_optional_key(s, what, "ref", iv->ref)) != BT_OK ||
+        (rc = bt__check_required(s, what, "name", iv->name)) != BT_OK ||
+        (rc = bt__check_enum(s, what, "kind", BT_ENUM_INTERVENTION_KIND, (int)iv->kind)) != BT_OK ||
+        (rc = bt__check_dates(s, what, iv->start, iv->end)) != BT_OK)
+        return rc;
+    if (iv->start.precision == BT_TIME_NONE)
+        return bt__error(s, BT_ERR_INVALID, "%s: field 'start' is absent; an intervention "
+                         "needs the date it took effect", what);
+    /* exactly one target: a border (with a chainage range) or an area */
+    const bool has_border = iv->border != NULL, has_area = iv->area != NULL || iv->narea > 0;
+    if (has_border == has_area)
+        return bt__error(s, BT_ERR_INVALID, "%s: fields 'border' and 'area' are %s; expected "
+                         "exactly one", what, has_border ? "both given" : "both absent");
+    if (has_border && iv->border[0] == '\0')
+        return bt__error(s, BT_ERR_INVALID, "%s: field 'border' is empty; expected a border "
+                         "name", what);
+    /* NaN fails every comparison: test the accepted values, not the rejected ones */
+    if (!(isfinite(iv->from_m) && iv->from_m >= 0.0))
+        return bt__error(s, BT_ERR_INVALID, "%s: field 'from_m' is " BT__NUM
+                         "; expected a finite chainage >= 0", what, iv->from_m);
+    if (!(iv->to_m > iv->from_m))
+        return bt__error(s, BT_ERR_INVALID, "%s: field 'to_m' is " BT__NUM
+                         "; expected more than from_m " BT__NUM ", or INFINITY", what,
+                         iv->to_m, iv->from_m);
+    if (has_area) {
+        if (iv->from_m != 0.0 || !isinf(iv->to_m))
+            return bt__error(s, BT_ERR_INVALID, "%s: fields 'from_m', 'to_m' are " BT__NUM
+                             ".." BT__NUM "; an area takes no chainage range (expected "
+                             "0..inf)", what, iv->from_m, iv->to_m);
+        if (iv->area == NULL)
+            return bt__error(s, BT_ERR_INVALID, "%s: field 'area' is NULL with narea %zu",
+                             what, iv->narea);
+        if (iv->narea < 4)
+            return bt__error(s, BT_ERR_INVALID, "%s: field 'narea' is %zu; a polygon ring "
+                             "needs at least 4 vertices", what, iv->narea);
+        for (size_t i = 0; i < iv->narea; i++) {
+            char prefix[40];
+            snprintf(prefix, sizeof prefix, "area[%zu].", i);
+            if ((rc = bt__check_lonlat(s, what, prefix, iv->area[i])) != BT_OK)
+                return rc;
+        }
+        const bt_lonlat a = iv->area[0], z = iv->area[iv->narea - 1];
+        if (a.lon != z.lon || a.lat != z.lat)
+            return bt__error(s, BT_ERR_INVALID, "%s: field 'area' is not closed: vertex 0 ("
+                             BT__NUM " " BT__NUM ") differs from vertex %zu (" BT__NUM " "
+                             BT__NUM ")", what, a.lon, a.lat, iv->narea - 1, z.lon, z.lat);
+        /* twice the signed area (shoelace): a ring with none encloses nothing */
+        double a2 = 0.0;
+        for (size_t i = 0; i + 1 < iv->narea; i++)
+            a2 += iv->area[i].lon * iv->area[i + 1].lat - iv->area[i + 1].lon * iv->area[i].lat;
+        if (!(fabs(a2) > 0.0))
+            return bt__error(s, BT_ERR_INVALID, "%s: field 'area' encloses no area", what);
+    }
+    return BT_OK;
+}

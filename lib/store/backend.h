@@ -118,6 +118,22 @@ struct bt_backend {
     /* The observed ranges of a border in increasing id order: a bt__malloc'd array
      * (NULL when *n == 0) whose border and note pointers are NULL. */
     int (*obs_list)(bt_store *s, const char *border, bt_obs_range **out, size_t *n);
+    /* Interventions (table interventions, schema v4; sqlite_interventions.c). The
+     * CRUD contract above applies; insert and update return BT_ERR_NOT_FOUND when no
+     * segment has the intervention's border name. */
+    int (*intervention_insert)(bt_store *s, const bt_intervention *iv, int64_t *id);
+    int (*intervention_get)(bt_store *s, int64_t id, bt_intervention **out);
+    int (*intervention_find)(bt_store *s, const char *ref, int64_t *id);
+    int (*intervention_update)(bt_store *s, const bt_intervention *iv);
+    int (*intervention_delete)(bt_store *s, int64_t id);
+    /* The ids in increasing (start, id), only those of one border when border is not
+     * NULL: a bt__malloc'd array (NULL when *n == 0). */
+    int (*intervention_ids)(bt_store *s, const char *border, int64_t **ids, size_t *n);
+    /* BT_ERR_CONSTRAINT, with a message, if taking segment_id off its border (deleting
+     * it: new_border NULL; or renaming its border to new_border) would leave
+     * interventions on a border without a segment; BT_OK otherwise (also for an
+     * unknown id: the write itself reports that). */
+    int (*intervention_segment_check)(bt_store *s, int64_t segment_id, const char *new_border);
     /* Stored chainage (tables chainage, chainage_pending, chainage_state; see
      * docs/analysis.md "Stored chainage"). kind is BT__CH_INCIDENT or
      * BT__CH_INSTALLATION. */

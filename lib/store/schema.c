@@ -215,6 +215,45 @@ static const char *const schema_v3[] = {
     " UPDATE bt_meta SET generation = generation + 1; END",
 };
 
+/*
+ * Statements of step 3 -> 4: interventions (lib/analysis, docs/data-model.md), dated
+ * acts that apply to a border (by name, optionally a chainage range; to_m NULL: to
+ * the far end) or to an area (a POLYGON, registered so that GIS tools see the layer).
+ * A border that interventions name cannot lose its last segment: the API refuses
+ * with BT_ERR_CONSTRAINT (lib/model/records.c), and these triggers refuse it to any
+ * other program writing the file.
+ */
+static const char *const schema_v4[] = {
+    "CREATE TABLE interventions ("
+    " id INTEGER PRIMARY KEY,"
+    " ref TEXT UNIQUE,"
+    " name TEXT NOT NULL,"
+    " kind TEXT NOT NULL,"
+    " start_t INTEGER NOT NULL,"
+    " start_prec TEXT NOT NULL,"
+    " end_t INTEGER,"
+    " end_prec TEXT,"
+    " summary TEXT,"
+    " citation TEXT,"
+    " border TEXT,"
+    " from_m REAL NOT NULL DEFAULT 0,"
+    " to_m REAL CHECK (to_m IS NULL OR to_m > from_m))",
+    "SELECT AddGeometryColumn('interventions', 'area', 4326, 'POLYGON', 'XY', 0)",
+    "CREATE INDEX interventions_border ON interventions(border)",
+    "CREATE INDEX interventions_start ON interventions(start_t)",
+    "CREATE TRIGGER interventions_border_del BEFORE DELETE ON borders"
+    " WHEN EXISTS (SELECT 1 FROM interventions WHERE border = OLD.border)"
+    " AND NOT EXISTS (SELECT 1 FROM borders WHERE border = OLD.border AND id <> OLD.id)"
+    " BEGIN SELECT RAISE(ABORT, 'interventions refer to the border of this last segment');"
+    " END",
+    "CREATE TRIGGER interventions_border_upd BEFORE UPDATE OF border ON borders"
+    " WHEN NEW.border IS NOT OLD.border"
+    " AND EXISTS (SELECT 1 FROM interventions WHERE border = OLD.border)"
+    " AND NOT EXISTS (SELECT 1 FROM borders WHERE border = OLD.border AND id <> OLD.id)"
+    " BEGIN SELECT RAISE(ABORT, 'interventions refer to the border of this last segment');"
+    " END",
+};
+
 /* Runs one statement; SpatiaLite's functions report failure as a 0 result, not as
  * an SQLite error, so a SELECT that returns 0 is a failure too. */
 static int exec_step_sql(sqlite3 *db, const char *sql)
@@ -268,9 +307,33 @@ static int migrate_2_to_3(sqlite3 *db, const char **failed)
     return SQLITE_OK;
 }
 
+/* A file taken back to an older version by hand (tests do, to check the earlier
+ * steps) may still hold the table: then the step has nothing to add. */
+static int migrate_3_to_4(sqlite3 *db, const char **failed)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table'"
+                                " AND name = 'interventions'", -1, &st, NULL);
+    if (rc == SQLITE_OK) rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc == SQLITE_ROW) return SQLITE_OK;
+    if (rc != SQLITE_DONE) {
+        *failed = "looking for the interventions table";
+        return rc;
+    }
+    for (size_t i = 0; i < sizeof schema_v4 / sizeof schema_v4[0]; i++) {
+        rc = exec_step_sql(db, schema_v4[i]);
+        if (rc != SQLITE_OK) {
+            *failed = schema_v4[i];
+            return rc;
+        }
+    }
+    return SQLITE_OK;
+}
+
 /* steps[k] migrates version k to k + 1. */
 static const migration_step steps[BT__SCHEMA_VERSION] = {migrate_0_to_1, migrate_1_to_2,
-                                                         migrate_2_to_3};
+                                                         migrate_2_to_3, migrate_3_to_4};
 
 int bt__sq_migrate(bt_store *s, int from)
 {

@@ -9,6 +9,7 @@
 
 #include "sqlite_internal.h"
 #include "sqlite_analysis.h"
+#include "sqlite_interventions.h"
 #include "sqlite_index.h"
 #include "sqlite_places.h"
 #include "sqlite_splite.h"
@@ -36,7 +37,8 @@ static const char *const stmt_sql[BT__ST_COUNT_OF_IDS] = {
     [BT__ST_COUNT] =
         "SELECT (SELECT count(*) FROM borders), (SELECT count(*) FROM installations),"
         " (SELECT count(*) FROM incidents), (SELECT count(*) FROM sources),"
-        " (SELECT count(*) FROM incident_sources), (SELECT count(*) FROM places)",
+        " (SELECT count(*) FROM incident_sources), (SELECT count(*) FROM places),"
+        " (SELECT count(*) FROM interventions)",
 
     [BT__ST_SEG_INSERT] = "INSERT INTO borders(border, name, seq, kind, river, geom)"
                           " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -614,6 +616,7 @@ static int sq_count(bt_store *s, bt_counts *out)
         out->sources = sqlite3_column_int64(st, 3);
         out->links = sqlite3_column_int64(st, 4);
         out->places = sqlite3_column_int64(st, 5);
+        out->interventions = sqlite3_column_int64(st, 6);
     } else {
         rc = bt__sq_fail(s, src, "counting records");
     }
@@ -666,6 +669,14 @@ const struct bt_backend bt__spatialite_backend = {
     .obs_insert = bt__sq_obs_insert,
     .obs_delete = bt__sq_obs_delete,
     .obs_list = bt__sq_obs_list,
+    /* interventions (sqlite_interventions.c) */
+    .intervention_insert = bt__sq_intervention_insert,
+    .intervention_get = bt__sq_intervention_get,
+    .intervention_find = bt__sq_intervention_find,
+    .intervention_update = bt__sq_intervention_update,
+    .intervention_delete = bt__sq_intervention_delete,
+    .intervention_ids = bt__sq_intervention_ids,
+    .intervention_segment_check = bt__sq_intervention_segment_check,
     .chainage_state = bt__sq_chainage_state,
     .chainage_pending = bt__sq_chainage_pending,
     .chainage_clear = bt__sq_chainage_clear,

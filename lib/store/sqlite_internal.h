@@ -13,7 +13,7 @@
 /** PRAGMA application_id of a bordertrack store: 'BTRT'. */
 #define BT__APPLICATION_ID 0x42545254
 /** Schema version this library writes (PRAGMA user_version). */
-#define BT__SCHEMA_VERSION 3
+#define BT__SCHEMA_VERSION 4
 /** How long a writer waits for another one before BT_ERR_BUSY, in ms. */
 #define BT__BUSY_TIMEOUT_MS 5000
 

@@ -10,7 +10,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *text = bt_fuzz_cstr(data, size);
-    for (int e = BT_ENUM_TIME_PRECISION; e <= BT_ENUM_SOURCE_TYPE; e++) {
+    for (int e = BT_ENUM_TIME_PRECISION; e <= BT_ENUM_INTERVENTION_KIND; e++) {
         int v = -12345;
         int rc = bt_enum_parse((bt_enum)e, text, &v);
         BT_FUZZ_CHECK(rc == BT_OK || rc == BT_ERR_INVALID);
