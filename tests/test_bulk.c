@@ -21,12 +21,13 @@
 /* after sqlite3.h, which it needs */
 #include <spatialite.h>
 
+#include "store/sqlite_bulk.h"
 #include "store_fixture.h"
 
 static fx_dir dir;
 static struct geod_geodesic wgs84;
 
-#define MAX_POINTS 6000
+#define MAX_POINTS 32000
 static bt_lonlat pts[MAX_POINTS];
 static int64_t ids[MAX_POINTS];
 static size_t npts;
@@ -120,6 +121,25 @@ static void check_index(const char *path, const char *want_triggers)
                                    " AND r.xmax - r.xmin < 1e-4 AND r.ymax - r.ymin < 1e-4"),
                      n);
     assert_int_equal(query_int(db, "SELECT CheckSpatialIndex('incidents', 'geom')"), 1);
+    /* SpatiaLite's SpatialIndex queries find exactly the points in a window */
+    static const double win[][4] = {{124.0, 40.0, 131.0, 43.0}, {127.1, 40.9, 128.3, 41.7},
+                                    {124.2, 42.5, 124.25, 42.55}, {130.9, 40.0, 131.0, 40.1}};
+    for (size_t w = 0; w < sizeof win / sizeof win[0]; w++) {
+        char sql[512];
+        snprintf(sql, sizeof sql,
+                 "SELECT count(*) FROM incidents WHERE ROWID IN (SELECT ROWID FROM SpatialIndex"
+                 " WHERE f_table_name = 'incidents' AND search_frame = BuildMbr(%.17g, %.17g,"
+                 " %.17g, %.17g, 4326)) AND lon BETWEEN %.17g AND %.17g AND lat BETWEEN %.17g"
+                 " AND %.17g",
+                 win[w][0], win[w][1], win[w][2], win[w][3], win[w][0], win[w][2], win[w][1],
+                 win[w][3]);
+        int64_t via_index = query_int(db, sql);
+        snprintf(sql, sizeof sql,
+                 "SELECT count(*) FROM incidents WHERE lon BETWEEN %.17g AND %.17g AND lat"
+                 " BETWEEN %.17g AND %.17g",
+                 win[w][0], win[w][2], win[w][1], win[w][3]);
+        assert_int_equal(via_index, query_int(db, sql));
+    }
     if (want_triggers) {
         char *got = trigger_sql(db);
         assert_string_equal(got, want_triggers);
@@ -245,10 +265,113 @@ static void test_bulk_load_rebuilds_index(void **state)
     free(triggers);
 }
 
+/* The R*Tree's (pkid, box) rows in pkid order, as text, to compare two packings. */
+static char *rtree_rows(const char *path)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT group_concat(pkid || ':' || xmin || ',' ||"
+                                            " xmax || ',' || ymin || ',' || ymax, ';') FROM"
+                                            " (SELECT * FROM idx_incidents_geom ORDER BY pkid)",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    const char *t = (const char *)sqlite3_column_text(st, 0);
+    char *out = strdup(t ? t : "");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return out;
+}
+
+/* Packs the R*Tree with the external sort cut into tiny runs (several merge passes),
+ * one merge pass, and in memory, on tables of 0, 1, a node's worth and thousands of
+ * rows: every packing is a valid tree holding exactly the same entries. */
+static void test_repack_external_sort(void **state)
+{
+    (void)state;
+    char path[512];
+    fx_file(&dir, "repack.bt", path, sizeof path);
+    bt_store *s = NULL;
+    char *em = NULL;
+    assert_int_equal(bt_store_open(path, BT_OPEN_READWRITE | BT_OPEN_CREATE, &s, &em), BT_OK);
+    npts = 0;
+    /* 0 rows, one, a leaf root (167 cells a node with 4 KiB pages), exactly one full
+     * node, one more, two levels, three levels (more than 167 * 167 rows) */
+    const size_t grow[] = {0, 1, 50, 116, 1, 2000, 26000};
+    const size_t runs[][2] = {{0, 0}, {7, 2}, {5, 3}, {64, 16}, {1000, 2}, {3, 200}};
+    for (size_t g = 0; g < sizeof grow / sizeof grow[0]; g++) {
+        assert_int_equal(bt_store_begin(s), BT_OK);
+        add_points(s, grow[g]);
+        assert_int_equal(bt_store_commit(s), BT_OK);
+        check_index(path, NULL);
+        /* (SQLite rounds a box edge by its own rule, at most an ulp wider than ours: compare
+         * the packings with each other) */
+        char *want = NULL;
+        for (size_t r = 0; r < sizeof runs / sizeof runs[0]; r++) {
+            assert_int_equal(bt_store_begin(s), BT_OK);
+            int rc = bt__sq_bulk_repack(s, runs[r][0], (unsigned)runs[r][1]);
+            if (rc) fprintf(stderr, "%s\n", bt_store_errmsg(s));
+            assert_int_equal(rc, BT_OK);
+            assert_int_equal(bt_store_commit(s), BT_OK);
+            check_index(path, NULL);
+            char *got = rtree_rows(path);
+            if (!want) want = got;
+            assert_string_equal(got, want);
+            if (got != want) free(got);
+        }
+        free(want);
+        check_queries(s);
+    }
+    bt_store_close(s);
+}
+
+#ifdef BT_FAULT_INJECTION
+long bt__alloc_fail_after(long n);
+
+/* Every allocation of a packing with several merge passes fails in turn: each failure
+ * is BT_ERR_NOMEM, the rollback leaves the index valid, and the walk ends in success. */
+static void test_repack_out_of_memory(void **state)
+{
+    (void)state;
+    char path[512];
+    fx_file(&dir, "repack_oom.bt", path, sizeof path);
+    bt_store *s = NULL;
+    char *em = NULL;
+    assert_int_equal(bt_store_open(path, BT_OPEN_READWRITE | BT_OPEN_CREATE, &s, &em), BT_OK);
+    npts = 0;
+    assert_int_equal(bt_store_begin(s), BT_OK);
+    add_points(s, 700);
+    assert_int_equal(bt_store_commit(s), BT_OK);
+    long n;
+    for (n = 1; n < 10000; n++) {
+        assert_int_equal(bt_store_begin(s), BT_OK);
+        bt__alloc_fail_after(n);
+        int rc = bt__sq_bulk_repack(s, 9, 2);
+        bt__alloc_fail_after(0);
+        if (rc == BT_OK) {
+            assert_int_equal(bt_store_commit(s), BT_OK);
+            break;
+        }
+        assert_int_equal(rc, BT_ERR_NOMEM);
+        assert_int_equal(bt_store_rollback(s), BT_OK);
+        check_index(path, NULL);
+    }
+    assert_true(n > 10); /* the failure paths were walked */
+    check_index(path, NULL);
+    check_queries(s);
+    bt_store_close(s);
+}
+#endif
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bulk_load_rebuilds_index),
+        cmocka_unit_test(test_repack_external_sort),
+#ifdef BT_FAULT_INJECTION
+        cmocka_unit_test(test_repack_out_of_memory),
+#endif
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -253,10 +253,12 @@ static bt_format detect(const char *name, const char *head, size_t n)
 
 /* @p size: the input's size in bytes, 0 if unknown (progress only). */
 static int run(bt_store *s, bt__reader *r, const char *name, uint64_t size,
-               const bt_import_options *opt, bt_import_report *report)
+               const bt_import_options *opt, bt_import_report *report, bool fast,
+               long *nfast)
 {
     bt__import im;
     memset(&im, 0, sizeof im);
+    im.no_fast = !fast;
     im.s = s;
     im.name = name;
     im.size = size;
@@ -322,6 +324,7 @@ static int run(bt_store *s, bt__reader *r, const char *name, uint64_t size,
         }
     }
     if (report) *report = im.rep;
+    if (nfast) *nfast = im.nfast;
     if (im.crs) bt__crs_close(im.crs);
     if (im.wkt) GEOSWKTReader_destroy_r(s->geos, im.wkt);
     bt__records_free(&im);
@@ -333,6 +336,14 @@ static int run(bt_store *s, bt__reader *r, const char *name, uint64_t size,
 int bt_import_mem(bt_store *store, const char *data, size_t len, const char *name_for_errors,
                   const bt_import_options *opt, bt_import_report *report)
 {
+    return bt__import_mem_ex(store, data, len, name_for_errors, opt, report, true, NULL);
+}
+
+int bt__import_mem_ex(bt_store *store, const char *data, size_t len, const char *name_for_errors,
+                      const bt_import_options *opt, bt_import_report *report, bool fast,
+                      long *nfast)
+{
+    if (nfast) *nfast = 0;
     if (report) memset(report, 0, sizeof *report);
     if (!store) return BT_ERR_INVALID;
     bt__clear_error(store);
@@ -344,7 +355,7 @@ int bt_import_mem(bt_store *store, const char *data, size_t len, const char *nam
     r.eof = true;
     r.mark_line = r.mark_col = 1;
     return run(store, &r, name_for_errors ? name_for_errors : "<memory>", (uint64_t)len, opt,
-               report);
+               report, fast, nfast);
 }
 
 int bt_import_file(bt_store *store, const char *path, const bt_import_options *opt,
@@ -367,7 +378,7 @@ int bt_import_file(bt_store *store, const char *path, const bt_import_options *o
     uint64_t size = 0;
     if (fstat(fileno(r.fp), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
         size = (uint64_t)st.st_size;
-    int rc = run(store, &r, path, size, opt, report);
+    int rc = run(store, &r, path, size, opt, report, true, NULL);
     fclose(r.fp);
     bt__free(r.buf);
     return rc;

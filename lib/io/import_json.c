@@ -21,6 +21,22 @@
 /** Deepest nesting json-c accepts inside one feature. */
 #define BT__JSON_DEPTH 64
 
+/* A property the fast reader read (see "fast path for the common feature" below). */
+typedef struct fast_prop {
+    size_t key;  /* offset of the name in the arena */
+    bt__val v;   /* str as an arena offset until the feature is complete */
+    size_t str;  /* offset of the text (string, number) */
+} fast_prop;
+
+typedef struct fastr {
+    const unsigned char *p, *end;
+    char *arena; /* decoded strings, NUL-terminated */
+    size_t alen, acap;
+    fast_prop *props;
+    size_t nprops, pcap;
+    bool nomem;
+} fastr;
+
 typedef struct jstate {
     bt__import *im;
     bt__reader *r;
@@ -32,6 +48,7 @@ typedef struct jstate {
     json_object *props;
     size_t fstart, fend; /* its text, absolute offsets */
     bt__feature f;
+    fastr fast; /* the fast path's buffers, reused from feature to feature */
 } jstate;
 
 /* ---- low-level scanning -------------------------------------------------- */
@@ -428,6 +445,493 @@ static int handle_feature(jstate *js, json_object *obj, size_t start, size_t end
     return bt__import_feature(js->im, f);
 }
 
+/* ---- fast path for the common feature --------------------------------------- */
+/*
+ * json-c builds a tree per feature (an allocation per value, a hash table per object)
+ * and costs about a third of an import of point features. Most features are small,
+ * well formed and flat, so a feature of a FeatureCollection is first read by this
+ * small strict reader into reused buffers. It accepts only a subset of what json-c
+ * accepts - a Feature whose geometry is null or a Point, whose properties are scalars,
+ * with no duplicate member names where it reads them, no control characters, \u0000
+ * or lone surrogates in strings, strictly valid UTF-8, integers of at most 15 digits
+ * (not -0) and finite numbers - and gives back the same values json-c would (doubles
+ * keep their text, as json-c keeps it). Anything else, and every error, goes to
+ * json-c, which decides and words the message exactly as before.
+ */
+
+/* The reader's verdict: the feature was read, or json-c must take it. */
+#define FAST_OK 0
+#define FAST_NO 1
+
+/* Depth of nesting the fast reader follows (json-c allows BT__JSON_DEPTH). */
+#define FAST_DEPTH 16
+
+static void fast_ws(fastr *r)
+{
+    while (r->p < r->end && (*r->p == ' ' || *r->p == '\t' || *r->p == '\n' || *r->p == '\r'))
+        r->p++;
+}
+
+static bool fast_reserve(fastr *r, size_t n)
+{
+    if (r->alen + n <= r->acap) return true;
+    size_t cap = r->acap ? r->acap : 1024;
+    while (cap < r->alen + n) cap *= 2;
+    char *a = bt__realloc(r->arena, cap);
+    if (!a) {
+        r->nomem = true;
+        return false;
+    }
+    r->arena = a;
+    r->acap = cap;
+    return true;
+}
+
+/* Length of the strictly valid UTF-8 sequence at p (lead byte >= 0x80), 0 if invalid. */
+static size_t fast_utf8(const unsigned char *p, const unsigned char *end)
+{
+    unsigned c = p[0];
+    size_t n;
+    unsigned lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) n = 2;
+    else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+        if (c == 0xE0) lo = 0xA0;
+        if (c == 0xED) hi = 0x9F; /* no surrogates */
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+        if (c == 0xF0) lo = 0x90;
+        if (c == 0xF4) hi = 0x8F;
+    } else return 0;
+    if ((size_t)(end - p) < n) return 0;
+    if (p[1] < lo || p[1] > hi) return 0;
+    for (size_t i = 2; i < n; i++)
+        if ((p[i] & 0xC0) != 0x80) return 0;
+    return n;
+}
+
+static int fast_hex4(const unsigned char *p, unsigned *out)
+{
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        unsigned c = p[i], d;
+        if (c >= '0' && c <= '9') d = c - '0';
+        else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
+        else if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
+        else return FAST_NO;
+        v = v * 16 + d;
+    }
+    *out = v;
+    return FAST_OK;
+}
+
+/* A string at r->p (on the quote); decoded into the arena when @p keep, its offset in
+ * *off. */
+static int fast_string(fastr *r, bool keep, size_t *off)
+{
+    r->p++;
+    if (keep) *off = r->alen;
+    for (;;) {
+        /* a run of plain ASCII bytes */
+        const unsigned char *s = r->p;
+        while (r->p < r->end && *r->p >= 0x20 && *r->p < 0x80 && *r->p != '"' && *r->p != '\\')
+            r->p++;
+        if (keep && r->p > s) {
+            if (!fast_reserve(r, (size_t)(r->p - s))) return FAST_NO;
+            memcpy(r->arena + r->alen, s, (size_t)(r->p - s));
+            r->alen += (size_t)(r->p - s);
+        }
+        if (r->p >= r->end) return FAST_NO;
+        unsigned c = *r->p;
+        if (c == '"') {
+            r->p++;
+            if (keep) {
+                if (!fast_reserve(r, 1)) return FAST_NO;
+                r->arena[r->alen++] = '\0';
+            }
+            return FAST_OK;
+        }
+        if (c < 0x20) return FAST_NO;
+        char enc[4];
+        size_t n;
+        if (c == '\\') {
+            if (r->end - r->p < 2) return FAST_NO;
+            unsigned e = r->p[1];
+            r->p += 2;
+            n = 1;
+            switch (e) {
+            case '"': enc[0] = '"'; break;
+            case '\\': enc[0] = '\\'; break;
+            case '/': enc[0] = '/'; break;
+            case 'b': enc[0] = '\b'; break;
+            case 'f': enc[0] = '\f'; break;
+            case 'n': enc[0] = '\n'; break;
+            case 'r': enc[0] = '\r'; break;
+            case 't': enc[0] = '\t'; break;
+            case 'u': {
+                unsigned u;
+                if (r->end - r->p < 4 || fast_hex4(r->p, &u)) return FAST_NO;
+                r->p += 4;
+                if (u == 0 || (u >= 0xD800 && u <= 0xDFFF)) return FAST_NO; /* json-c's way */
+                if (u < 0x80) {
+                    enc[0] = (char)u;
+                } else if (u < 0x800) {
+                    enc[0] = (char)(0xC0 | (u >> 6));
+                    enc[1] = (char)(0x80 | (u & 0x3F));
+                    n = 2;
+                } else {
+                    enc[0] = (char)(0xE0 | (u >> 12));
+                    enc[1] = (char)(0x80 | ((u >> 6) & 0x3F));
+                    enc[2] = (char)(0x80 | (u & 0x3F));
+                    n = 3;
+                }
+                break;
+            }
+            default: return FAST_NO;
+            }
+        } else {
+            n = fast_utf8(r->p, r->end);
+            if (n == 0) return FAST_NO;
+            memcpy(enc, r->p, n);
+            r->p += n;
+        }
+        if (keep) {
+            if (!fast_reserve(r, n)) return FAST_NO;
+            memcpy(r->arena + r->alen, enc, n);
+            r->alen += n;
+        }
+    }
+}
+
+/* A number at r->p: its value, and its text as json-c gives it (in the arena when
+ * @p keep). */
+static int fast_number(fastr *r, bool keep, double *num, size_t *off)
+{
+    const unsigned char *s = r->p, *q = r->p;
+    bool is_double = false;
+    if (q < r->end && *q == '-') q++;
+    const unsigned char *digits = q;
+    if (q < r->end && *q == '0') q++;
+    else if (q < r->end && *q >= '1' && *q <= '9')
+        while (q < r->end && *q >= '0' && *q <= '9') q++;
+    else return FAST_NO;
+    size_t ndig = (size_t)(q - digits);
+    if (q < r->end && *q == '.') {
+        is_double = true;
+        const unsigned char *d = ++q;
+        while (q < r->end && *q >= '0' && *q <= '9') q++;
+        if (q == d) return FAST_NO;
+    }
+    if (q < r->end && (*q == 'e' || *q == 'E')) {
+        is_double = true;
+        q++;
+        if (q < r->end && (*q == '+' || *q == '-')) q++;
+        const unsigned char *d = q;
+        while (q < r->end && *q >= '0' && *q <= '9') q++;
+        if (q == d) return FAST_NO;
+    }
+    size_t len = (size_t)(q - s);
+    /* an integer json-c would print differently (-0) or not hold exactly */
+    if (!is_double && (ndig > 15 || (s[0] == '-' && s[1] == '0'))) return FAST_NO;
+    if (len > 63) return FAST_NO;
+    char tmp[64];
+    memcpy(tmp, s, len);
+    tmp[len] = '\0';
+    *num = strtod(tmp, NULL);
+    if (!isfinite(*num)) return FAST_NO;
+    r->p = q;
+    if (keep) {
+        if (!fast_reserve(r, len + 1)) return FAST_NO;
+        *off = r->alen;
+        memcpy(r->arena + r->alen, tmp, len + 1);
+        r->alen += len + 1;
+    }
+    return FAST_OK;
+}
+
+static bool fast_lit(fastr *r, const char *w, size_t n)
+{
+    if ((size_t)(r->end - r->p) < n || memcmp(r->p, w, n) != 0) return false;
+    r->p += n;
+    return true;
+}
+
+/* Skips any value (checking it as strictly as the rest). */
+static int fast_skip(fastr *r, int depth)
+{
+    size_t off;
+    double d;
+    if (depth > FAST_DEPTH || r->p >= r->end) return FAST_NO;
+    unsigned c = *r->p;
+    if (c == '"') return fast_string(r, false, &off);
+    if (c == '-' || (c >= '0' && c <= '9')) return fast_number(r, false, &d, &off);
+    if (c == 't') return fast_lit(r, "true", 4) ? FAST_OK : FAST_NO;
+    if (c == 'f') return fast_lit(r, "false", 5) ? FAST_OK : FAST_NO;
+    if (c == 'n') return fast_lit(r, "null", 4) ? FAST_OK : FAST_NO;
+    if (c != '{' && c != '[') return FAST_NO;
+    bool obj = c == '{';
+    r->p++;
+    fast_ws(r);
+    if (r->p < r->end && *r->p == (obj ? '}' : ']')) {
+        r->p++;
+        return FAST_OK;
+    }
+    for (;;) {
+        if (obj) {
+            if (r->p >= r->end || *r->p != '"' || fast_string(r, false, &off)) return FAST_NO;
+            fast_ws(r);
+            if (r->p >= r->end || *r->p != ':') return FAST_NO;
+            r->p++;
+            fast_ws(r);
+        }
+        if (fast_skip(r, depth + 1)) return FAST_NO;
+        fast_ws(r);
+        if (r->p >= r->end) return FAST_NO;
+        if (*r->p == ',') {
+            r->p++;
+            fast_ws(r);
+            continue;
+        }
+        if (*r->p != (obj ? '}' : ']')) return FAST_NO;
+        r->p++;
+        return FAST_OK;
+    }
+}
+
+/* Reads one scalar into a property slot (strings and numbers keep their text). */
+static int fast_scalar(fastr *r, fast_prop *pr)
+{
+    memset(&pr->v, 0, sizeof pr->v);
+    pr->str = (size_t)-1;
+    if (r->p >= r->end) return FAST_NO;
+    unsigned c = *r->p;
+    if (c == '"') {
+        pr->v.kind = BT__V_STRING;
+        return fast_string(r, true, &pr->str);
+    }
+    if (c == '-' || (c >= '0' && c <= '9')) {
+        pr->v.kind = BT__V_NUMBER;
+        return fast_number(r, true, &pr->v.num, &pr->str);
+    }
+    if (fast_lit(r, "true", 4)) {
+        pr->v.kind = BT__V_BOOL;
+        pr->v.b = true;
+        pr->v.str = "true";
+        return FAST_OK;
+    }
+    if (fast_lit(r, "false", 5)) {
+        pr->v.kind = BT__V_BOOL;
+        pr->v.str = "false";
+        return FAST_OK;
+    }
+    if (fast_lit(r, "null", 4)) {
+        pr->v.kind = BT__V_NULL;
+        return FAST_OK;
+    }
+    return FAST_NO; /* an array or object: json-c's job */
+}
+
+/* Iterates over the members of the object at r->p, calling @p member with the name's
+ * arena offset and r->p on the value; a repeated name goes to json-c (it keeps the
+ * last one). */
+typedef int (*fast_member_fn)(fastr *r, size_t key, void *ctx);
+
+#define FAST_MAX_MEMBERS 64
+
+static int fast_object(fastr *r, fast_member_fn member, void *ctx)
+{
+    if (r->p >= r->end || *r->p != '{') return FAST_NO;
+    r->p++;
+    fast_ws(r);
+    if (r->p < r->end && *r->p == '}') {
+        r->p++;
+        return FAST_OK;
+    }
+    size_t keys[FAST_MAX_MEMBERS];
+    size_t nk = 0;
+    for (;;) {
+        size_t key;
+        if (r->p >= r->end || *r->p != '"' || fast_string(r, true, &key)) return FAST_NO;
+        if (nk == FAST_MAX_MEMBERS) return FAST_NO;
+        for (size_t k = 0; k < nk; k++)
+            if (strcmp(r->arena + keys[k], r->arena + key) == 0) return FAST_NO;
+        keys[nk++] = key;
+        fast_ws(r);
+        if (r->p >= r->end || *r->p != ':') return FAST_NO;
+        r->p++;
+        fast_ws(r);
+        if (member(r, key, ctx)) return FAST_NO;
+        fast_ws(r);
+        if (r->p >= r->end) return FAST_NO;
+        if (*r->p == ',') {
+            r->p++;
+            fast_ws(r);
+            continue;
+        }
+        if (*r->p != '}') return FAST_NO;
+        r->p++;
+        return FAST_OK;
+    }
+}
+
+/* What the fast reader found in a feature. */
+typedef struct fast_feat {
+    bool type_ok, has_geom, point;
+    size_t gtype; /* arena offset of the geometry's type, or -1 */
+    double x, y;
+    bool has_coords;
+    fast_prop id;
+} fast_feat;
+
+static int fast_prop_member(fastr *r, size_t key, void *ctx)
+{
+    (void)ctx;
+    if (r->nprops == r->pcap) {
+        size_t cap = r->pcap ? r->pcap * 2 : 32;
+        fast_prop *np = bt__realloc(r->props, cap * sizeof *np);
+        if (!np) {
+            r->nomem = true;
+            return FAST_NO;
+        }
+        r->props = np;
+        r->pcap = cap;
+    }
+    fast_prop *pr = &r->props[r->nprops];
+    pr->key = key;
+    if (fast_scalar(r, pr)) return FAST_NO;
+    r->nprops++;
+    return FAST_OK;
+}
+
+static int fast_geom_member(fastr *r, size_t key, void *ctx)
+{
+    fast_feat *ff = ctx;
+    const char *k = r->arena + key;
+    if (strcmp(k, "type") == 0) {
+        if (r->p >= r->end || *r->p != '"') return FAST_NO;
+        return fast_string(r, true, &ff->gtype);
+    }
+    if (strcmp(k, "coordinates") != 0) return fast_skip(r, 2);
+    /* [x, y, anything...] */
+    size_t off;
+    if (r->p >= r->end || *r->p != '[') return FAST_NO;
+    r->p++;
+    fast_ws(r);
+    if (fast_number(r, false, &ff->x, &off)) return FAST_NO;
+    fast_ws(r);
+    if (r->p >= r->end || *r->p != ',') return FAST_NO;
+    r->p++;
+    fast_ws(r);
+    if (fast_number(r, false, &ff->y, &off)) return FAST_NO;
+    for (;;) {
+        fast_ws(r);
+        if (r->p >= r->end) return FAST_NO;
+        if (*r->p == ']') {
+            r->p++;
+            ff->has_coords = true;
+            return FAST_OK;
+        }
+        if (*r->p != ',') return FAST_NO;
+        r->p++;
+        fast_ws(r);
+        if (fast_skip(r, 3)) return FAST_NO;
+    }
+}
+
+static int fast_feature_member(fastr *r, size_t key, void *ctx)
+{
+    fast_feat *ff = ctx;
+    const char *k = r->arena + key;
+    if (strcmp(k, "type") == 0) {
+        size_t off;
+        if (r->p >= r->end || *r->p != '"' || fast_string(r, true, &off)) return FAST_NO;
+        ff->type_ok = strcmp(r->arena + off, "Feature") == 0;
+        return ff->type_ok ? FAST_OK : FAST_NO;
+    }
+    if (strcmp(k, "properties") == 0) {
+        if (fast_lit(r, "null", 4)) return FAST_OK;
+        return fast_object(r, fast_prop_member, ff);
+    }
+    if (strcmp(k, "id") == 0) {
+        if (fast_scalar(r, &ff->id) || ff->id.v.kind == BT__V_BOOL) return FAST_NO;
+        return FAST_OK;
+    }
+    if (strcmp(k, "geometry") == 0) {
+        ff->has_geom = true;
+        if (fast_lit(r, "null", 4)) return FAST_OK;
+        ff->point = true;
+        return fast_object(r, fast_geom_member, ff);
+    }
+    return fast_skip(r, 1);
+}
+
+/* Reads the feature text [start, end) the fast way; FAST_NO leaves it to json-c. */
+static int fast_feature(jstate *js, size_t start, size_t end, fast_feat *ff)
+{
+    fastr *r = &js->fast;
+    bt__reader *rd = js->r;
+    r->p = (const unsigned char *)rd->data + (start - rd->base);
+    r->end = r->p + (end - start);
+    r->alen = 0;
+    r->nprops = 0;
+    r->nomem = false;
+    memset(ff, 0, sizeof *ff);
+    ff->gtype = (size_t)-1;
+    ff->id.v.kind = BT__V_ABSENT;
+    ff->id.str = (size_t)-1;
+    if (fast_object(r, fast_feature_member, ff)) return FAST_NO;
+    fast_ws(r);
+    if (r->p != r->end || !ff->type_ok || !ff->has_geom) return FAST_NO;
+    if (ff->point && (ff->gtype == (size_t)-1 || strcmp(r->arena + ff->gtype, "Point") != 0 ||
+                      !ff->has_coords))
+        return FAST_NO;
+    /* the arena is complete: texts become pointers */
+    for (size_t i = 0; i < r->nprops; i++)
+        if (r->props[i].str != (size_t)-1) r->props[i].v.str = r->arena + r->props[i].str;
+    if (ff->id.str != (size_t)-1) ff->id.v.str = r->arena + ff->id.str;
+    return FAST_OK;
+}
+
+static void fast_get(bt__feature *f, const char *key, bt__val *out)
+{
+    jstate *js = f->impl;
+    fastr *r = &js->fast;
+    for (size_t i = 0; i < r->nprops; i++) {
+        if (strcmp(r->arena + r->props[i].key, key) == 0) {
+            *out = r->props[i].v;
+            return;
+        }
+    }
+    memset(out, 0, sizeof *out);
+    out->kind = BT__V_ABSENT;
+}
+
+/* Processes a feature the fast reader read (fast_feature() returned FAST_OK). */
+static int handle_fast(jstate *js, const fast_feat *ff, size_t start, size_t end)
+{
+    bt__feature *f = &js->f;
+    js->nfeat++;
+    f->number = js->nfeat;
+    bt__reader_pos(js->r, start, true, &f->line, &f->column);
+    js->fstart = start;
+    js->fend = end;
+    f->end_off = end;
+    js->props = NULL;
+    f->id = ff->id.v;
+    f->gtype = BT__G_NONE;
+    f->npts = f->nparts = 0;
+    if (ff->point) {
+        if (bt__feature_push(f, ff->x, ff->y) || bt__feature_end_part(f))
+            return bt__error(js->im->s, BT_ERR_NOMEM, "%s: out of memory", js->im->name);
+        f->gtype = BT__G_POINT;
+    }
+    f->get = fast_get;
+    js->im->nfast++;
+    int rc = bt__import_feature(js->im, f);
+    f->get = json_get;
+    return rc;
+}
+
 /* Reads one `"key":` and leaves js->pos on the value. *key is owned by the caller. */
 static int read_key(jstate *js, json_object **key)
 {
@@ -465,12 +969,20 @@ static int stream_features(jstate *js)
         if (c < 0) return eof_or_nomem(js, c, start, "unexpected end of input in 'features'");
         if (c != '{') return fail_pos(js, start, BT_ERR_PARSE, "expected a Feature object in 'features'");
         int rc = value_extent(js, &end);
-        json_object *obj = NULL;
-        if (!rc) rc = parse_text(js, start, end, &obj);
         if (rc) return rc;
-        rc = handle_feature(js, obj, start, end);
-        json_object_put(obj);
-        js->props = NULL;
+        fast_feat ff;
+        if (!js->im->no_fast && fast_feature(js, start, end, &ff) == FAST_OK) {
+            rc = handle_fast(js, &ff, start, end);
+        } else if (js->fast.nomem) {
+            return bt__error(js->im->s, BT_ERR_NOMEM, "%s: out of memory", js->im->name);
+        } else {
+            json_object *obj = NULL;
+            rc = parse_text(js, start, end, &obj);
+            if (rc) return rc;
+            rc = handle_feature(js, obj, start, end);
+            json_object_put(obj);
+            js->props = NULL;
+        }
         if (rc) return rc;
         js->pos = end;
         js->keep = end;
@@ -620,6 +1132,8 @@ int bt__import_geojson(bt__import *im, bt__reader *r)
     }
     if (!rc && !any) rc = fail_pos(&js, js.pos, BT_ERR_PARSE, "the file is empty; expected GeoJSON");
     bt__feature_free_arrays(&js.f);
+    bt__free(js.fast.arena);
+    bt__free(js.fast.props);
     json_tokener_free(js.tok);
     return rc;
 }

@@ -122,6 +122,8 @@ typedef struct bt__import {
     long fail_line, fail_col;
     uint64_t size;               /* input size in bytes for progress, 0 if unknown */
     uint64_t done;               /* last progress reported */
+    bool no_fast;                /* GeoJSON: json-c for every feature (tests compare) */
+    long nfast;                  /* GeoJSON features the fast path read */
 } bt__import;
 
 /** Processes one parsed feature: transforms its coordinates, builds the record of the
@@ -152,6 +154,13 @@ int bt__import_fail(bt__import *im, bt__feature *f, const char *field, int code,
     __attribute__((format(printf, 5, 6)))
 #endif
     ;
+
+/** bt_import_mem() with the GeoJSON fast path off (@p fast false): every feature is
+ *  parsed by json-c, so tests can check that both ways give the same result. @p nfast
+ *  (may be NULL) receives the number of features the fast path read. */
+int bt__import_mem_ex(bt_store *store, const char *data, size_t len, const char *name,
+                      const bt_import_options *opt, bt_import_report *report, bool fast,
+                      long *nfast);
 
 /** The parsers: read every feature from @p r and call bt__import_feature(). */
 int bt__import_geojson(bt__import *im, bt__reader *r);

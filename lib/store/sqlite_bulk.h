@@ -1,0 +1,18 @@
+/**
+ * @file sqlite_bulk.h
+ * @brief Test hook of the bulk loader (sqlite_bulk.c); the rest of its interface is in
+ * sqlite_internal.h.
+ */
+#ifndef BT_SQLITE_BULK_H
+#define BT_SQLITE_BULK_H
+
+#include "core/internal.h"
+
+#include <stddef.h>
+
+/** Rebuilds the incidents R*Tree by packing, as a bulk load's flush does, with the
+ *  external sort cut into runs of @p run_records records merged @p fanin at a time
+ *  (0: the defaults). Tests use tiny values to walk the merge passes. */
+int bt__sq_bulk_repack(bt_store *s, size_t run_records, unsigned fanin);
+
+#endif /* BT_SQLITE_BULK_H */

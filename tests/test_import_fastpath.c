@@ -1,0 +1,184 @@
+/**
+ * @file test_import_fastpath.c
+ * @brief The GeoJSON fast path (lib/io/import_json.c) against json-c: every feature of
+ * a set of well-formed ones, and thousands of deterministic mutations of them (bytes
+ * replaced, inserted, deleted), is imported once with the fast path and once with
+ * json-c alone; the status, the message, the report and every field of the stored
+ * incident must be the same, with and without skip_invalid. Also checks that the fast
+ * path did read the well-formed features (else the comparison would prove nothing).
+ */
+#include "io_test_util.h"
+
+#include "io/io.h"
+
+/* Features the fast path takes (and some it must hand to json-c: more_sources, a
+ * LineString, a duplicate name). */
+static const char *const features[] = {
+    "{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[128.1,41.4]},"
+    "\"properties\":{\"ref\":\"A-1\",\"type\":\"arrest\",\"start\":\"2020-01-02\"}}",
+    "{\"type\":\"Feature\",\"id\":17,\"geometry\":{\"type\":\"Point\",\"coordinates\":[128.12345678,"
+    " 41.5e0, 12]},\"properties\":{\"type\":\"smuggling\",\"start\":\"2020-03\",\"end\":\"2020-04\","
+    "\"uncertainty_m\":250.50,\"summary\":\"Sin\\u016diju \\\"quoted\\\" \\/ \\\\ tab\\tnl\\n\","
+    "\"verification\":\"confirmed\",\"location_precision\":\"approximate\"}}",
+    "{ \"properties\" : { \"ref\" : \"\xed\x98\x9c\xec\x82\xb0-3\", \"type\" : \"river_crossing\" ,"
+    " \"start\" : \"2019\", \"time_precision\" : \"year\", \"reported\": \"2019-05-06T07:08:09Z\","
+    " \"source\": \"N1\", \"reliability\": \"b\", \"credibility\": 2, \"source_type\": \"defector\" },"
+    " \"geometry\" : { \"coordinates\" : [ -1E-3 , 0.0 ] , \"type\" : \"Point\" } ,"
+    " \"type\" : \"Feature\", \"bbox\": [1, 2, 3, {\"x\": [null, true, false]}] }",
+    "{\"type\":\"Feature\",\"id\":\"X-9\",\"geometry\":null,\"properties\":{\"type\":\"arrest\","
+    "\"start\":\"2020-01-02\"}}",
+    "{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[128,41]},"
+    "\"properties\":null}",
+    "{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[128,41]},"
+    "\"properties\":{\"ref\":12345,\"type\":\"arrest\",\"start\":\"2020-01-02\",\"end\":null,"
+    "\"uncertainty_m\":-0.0,\"summary\":\"\\u00e9\\u4e2d\\u0041\",\"flag\":true,\"n\":null}}",
+    "{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[128.2,41.4]},"
+    "\"properties\":{\"ref\":\"A-2\",\"type\":\"arrest\",\"start\":\"2020-01-02\","
+    "\"source\":\"N1\",\"more_sources\":[{\"source\":\"N2\",\"credibility\":2}]}}",
+    "{\"type\":\"Feature\",\"geometry\":{\"type\":\"LineString\",\"coordinates\":[[128,41],[129,42]]},"
+    "\"properties\":{\"ref\":\"L-1\",\"type\":\"arrest\",\"start\":\"2020-01-02\"}}",
+    "{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[128,41]},"
+    "\"properties\":{\"ref\":\"D-1\",\"ref\":\"D-2\",\"type\":\"arrest\",\"start\":\"2020\"}}",
+    "{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[1e400,41]},"
+    "\"properties\":{\"ref\":\"I-1\",\"type\":\"arrest\",\"start\":\"2020\"}}",
+};
+/* how many of the above (from the first) the fast path must take */
+#define N_FAST 6
+
+/* The bytes a mutation puts in. */
+static const char poke[] = "\"\\,:{}[]0-e.E+ unt\t\n\x01\x7f\x80\xc3\xa9\xed\xa0\xf4\x90\xff";
+
+typedef struct outcome {
+    int rc;
+    char msg[BT_ERRMSG_SIZE];
+    bt_import_report rep;
+    long nfast;
+    bool has;
+    bt_incident inc;
+    char ref[256], summary[512];
+} outcome;
+
+static void run_once(bt_store *s, const char *text, size_t len, bool fast, bool skip,
+                     outcome *o)
+{
+    memset(o, 0, sizeof *o);
+    bt_import_options opt;
+    bt_import_options_init(&opt);
+    opt.table = BT_TABLE_INCIDENTS;
+    opt.skip_invalid = skip;
+    assert_int_equal(bt_store_begin(s), BT_OK);
+    o->rc = bt__import_mem_ex(s, text, len, "f.geojson", &opt, &o->rep, fast, &o->nfast);
+    snprintf(o->msg, sizeof o->msg, "%s", bt_store_errmsg(s));
+    bt_incident *inc = NULL;
+    if (bt_incident_get(s, 1, &inc) == BT_OK) {
+        o->has = true;
+        o->inc = *inc;
+        snprintf(o->ref, sizeof o->ref, "%s", inc->ref ? inc->ref : "(null)");
+        snprintf(o->summary, sizeof o->summary, "%s", inc->summary ? inc->summary : "(null)");
+        o->inc.ref = o->inc.summary = NULL;
+        bt_incident_free(inc);
+    }
+    assert_int_equal(bt_store_rollback(s), BT_OK);
+}
+
+static void same(const outcome *a, const outcome *b, const char *text)
+{
+    if (a->rc != b->rc || strcmp(a->msg, b->msg) != 0 || a->has != b->has ||
+        memcmp(&a->rep, &b->rep, sizeof a->rep) != 0)
+        fprintf(stderr, "differs on: %s\nfast: %d %s\njson-c: %d %s\n", text, a->rc, a->msg, b->rc,
+                b->msg);
+    assert_int_equal(a->rc, b->rc);
+    assert_string_equal(a->msg, b->msg);
+    assert_memory_equal(&a->rep, &b->rep, sizeof a->rep);
+    assert_int_equal(a->has, b->has);
+    if (!a->has) return;
+    assert_string_equal(a->ref, b->ref);
+    assert_string_equal(a->summary, b->summary);
+    assert_int_equal(a->inc.type, b->inc.type);
+    /* the same double, bit for bit (also -0.0) */
+    assert_memory_equal(&a->inc.where, &b->inc.where, sizeof a->inc.where);
+    assert_memory_equal(&a->inc.uncertainty_m, &b->inc.uncertainty_m, sizeof(double));
+    assert_int_equal(a->inc.loc_precision, b->inc.loc_precision);
+    assert_int_equal(a->inc.start, b->inc.start);
+    assert_int_equal(a->inc.end, b->inc.end);
+    assert_int_equal(a->inc.time_precision, b->inc.time_precision);
+    assert_int_equal(a->inc.reported.t, b->inc.reported.t);
+    assert_int_equal(a->inc.reported.precision, b->inc.reported.precision);
+    assert_int_equal(a->inc.verification, b->inc.verification);
+}
+
+static uint64_t lcg_state = 0x9E3779B97F4A7C15u;
+static unsigned next_rand(unsigned n)
+{
+    lcg_state = lcg_state * 6364136223846793005u + 1442695040888963407u;
+    return (unsigned)((lcg_state >> 33) % n);
+}
+
+static void compare_text(bt_store *s, const char *feature, size_t flen, bool want_fast)
+{
+    static char text[4096];
+    const char *head = "{\"type\":\"FeatureCollection\",\"features\":[\n";
+    size_t hl = strlen(head);
+    assert_true(hl + flen + 8 < sizeof text);
+    memcpy(text, head, hl);
+    memcpy(text + hl, feature, flen);
+    memcpy(text + hl + flen, "\n]}\n", 4);
+    size_t len = hl + flen + 4;
+    for (int skip = 0; skip < 2; skip++) {
+        outcome a, b;
+        run_once(s, text, len, true, skip != 0, &a);
+        run_once(s, text, len, false, skip != 0, &b);
+        assert_int_equal(b.nfast, 0);
+        if (want_fast) assert_int_equal(a.nfast, 1);
+        same(&a, &b, text);
+    }
+}
+
+static void test_fast_path_matches_json_c(void **state)
+{
+    (void)state;
+    tstore t;
+    tstore_open(&t);
+    size_t n = sizeof features / sizeof features[0];
+    long taken = 0;
+    for (size_t i = 0; i < n; i++) {
+        compare_text(t.s, features[i], strlen(features[i]), i < N_FAST);
+        taken++;
+    }
+    assert_int_equal(taken, (long)n);
+    /* mutants: 1 to 3 edits each */
+    static char buf[4096];
+    for (size_t i = 0; i < n; i++) {
+        for (int m = 0; m < 150; m++) {
+            size_t len = strlen(features[i]);
+            memcpy(buf, features[i], len);
+            int edits = 1 + (int)next_rand(3);
+            for (int e = 0; e < edits; e++) {
+                size_t at = next_rand((unsigned)len);
+                char c = poke[next_rand(sizeof poke - 1)];
+                switch (next_rand(3)) {
+                case 0: buf[at] = c; break;
+                case 1:
+                    memmove(buf + at + 1, buf + at, len - at);
+                    buf[at] = c;
+                    len++;
+                    break;
+                default:
+                    memmove(buf + at, buf + at + 1, len - at - 1);
+                    len--;
+                    break;
+                }
+            }
+            compare_text(t.s, buf, len, false);
+        }
+    }
+    tstore_close(&t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fast_path_matches_json_c),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
