@@ -726,7 +726,10 @@ typedef enum bt_table {
     BT_TABLE_INSTALLATIONS = 1, /**< Installations (::bt_installation). */
     BT_TABLE_INCIDENTS = 2,     /**< Incident reports with their report links. */
     BT_TABLE_SOURCES = 3,       /**< Sources (::bt_source); export needs include_sources. */
-    BT_TABLE_PLACES = 4         /**< The gazetteer (::bt_place). */
+    BT_TABLE_PLACES = 4,        /**< The gazetteer (::bt_place). */
+    BT_TABLE_INTERVENTIONS = 5  /**< Interventions (::bt_intervention): a Polygon (the
+                                     area) or no geometry (a border). Export takes no
+                                     filter. */
 } bt_table;
 
 /** File formats. */
@@ -743,7 +746,7 @@ typedef enum bt_format {
 
 /**
  * The I/O name of a table: "borders", "installations", "incidents", "sources",
- * "places".
+ * "places", "interventions".
  * @return a static string, or NULL for a value that is not a ::bt_table.
  */
 BT_API const char *bt_table_name(bt_table table);
@@ -884,7 +887,7 @@ typedef struct bt_export_options {
      *  only the records the query API selects with this filter, in its order and
      *  within its limit: incidents as bt_incident_query_all(), installations as
      *  bt_installation_query() (area, time window, kinds), borders as
-     *  bt_segment_query() (area). Sources and places take no filter
+     *  bt_segment_query() (area). Sources, places and interventions take no filter
      *  (::BT_ERR_INVALID). The filter sees the stored positions, before
      *  generalise_m. The caller keeps it (and its ring or wkt) alive during the call. */
     const struct bt_query *filter;

@@ -3,8 +3,9 @@
  * @brief Walks the bad-file corpus in tests/data/bad/: each file must fail to import
  * with exactly the message in the .expected file of the same name, and leave the
  * store as it was. The table is the file name's first word (borders_, installations_,
- * sources_, places_, incidents_). Messages name the file by its base name (the test
- * imports with bt_import_mem and that name), so they do not depend on the checkout.
+ * sources_, places_, incidents_, interventions_). Messages name the file by its base
+ * name (the test imports with bt_import_mem and that name), so they do not depend on
+ * the checkout.
  *
  * To add a case: add the file, run this test with BT_CORPUS_PRINT=1 to see the
  * message, check it by hand, and save it as <name>.expected.
@@ -20,7 +21,8 @@ static bt_table table_of(const char *name)
                {"installations_", BT_TABLE_INSTALLATIONS},
                {"sources_", BT_TABLE_SOURCES},
                {"places_", BT_TABLE_PLACES},
-               {"incidents_", BT_TABLE_INCIDENTS}};
+               {"incidents_", BT_TABLE_INCIDENTS},
+               {"interventions_", BT_TABLE_INTERVENTIONS}};
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (strncmp(name, map[i].prefix, strlen(map[i].prefix)) == 0) return map[i].table;
     return BT_TABLE_INCIDENTS;

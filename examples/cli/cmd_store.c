@@ -61,13 +61,13 @@ int btcli_cmd_init(int argc, char **argv)
 
 static const char import_help[] =
     "Usage: bordertrack import DB FILE... [--layer borders|installations|incidents|"
-    "sources|places]\n"
+    "sources|places|interventions]\n"
     "                          [--crs CRS] [--skip-invalid]\n"
     "Imports GeoJSON, newline-delimited GeoJSON or CSV files (docs/formats.md).\n"
     "All files are imported in one transaction: if one fails, nothing is kept.\n"
     "  --layer L       the table to fill; default: from the file name (a name that\n"
-    "                  contains 'border', 'installation', 'incident', 'source' or\n"
-    "                  'place')\n"
+    "                  contains 'border', 'installation', 'incident', 'source',\n"
+    "                  'place' or 'intervention')\n"
     "  --crs CRS       CRS of the coordinates, e.g. EPSG:32652 (default: WGS 84)\n"
     "  --skip-invalid  skip invalid features, reporting each on stderr\n";
 
@@ -79,7 +79,7 @@ static int table_from_name(const char *path)
     static const struct { const char *word; bt_table t; } words[] = {
         {"border", BT_TABLE_BORDERS}, {"installation", BT_TABLE_INSTALLATIONS},
         {"incident", BT_TABLE_INCIDENTS}, {"source", BT_TABLE_SOURCES},
-        {"place", BT_TABLE_PLACES},
+        {"place", BT_TABLE_PLACES}, {"intervention", BT_TABLE_INTERVENTIONS},
     };
     int found = -1;
     for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
@@ -137,7 +137,7 @@ int btcli_cmd_import(int argc, char **argv)
     bt_table forced = BT_TABLE_INCIDENTS;
     if (layer && bt_table_parse(layer, &forced) != BT_OK) {
         btcli_usage_error("import", "--layer '%s': expected borders, installations, "
-                          "incidents, sources or places", layer);
+                          "incidents, sources, places or interventions", layer);
         free(files);
         return BTCLI_USAGE;
     }
@@ -227,7 +227,8 @@ static const char export_help[] =
     "                          [FILTERS]\n"
     "Writes a table (default: incidents) to FILE or to stdout: all of it, or the\n"
     "records that match FILTERS.\n"
-    "  --layer L          borders, installations, incidents, sources or places\n"
+    "  --layer L          borders, installations, incidents, sources, places or\n"
+    "                     interventions\n"
     "  --format F         default: from FILE's extension, else geojson\n"
     "  -o, --output FILE  write to FILE (removed again if the export fails)\n"
     "  --include-sources  write source names and notes (redacted by default; needed\n"
@@ -239,7 +240,7 @@ static const char export_help[] =
     "  --from DATE --to DATE, --type T[,T...], --min-reliability A-F,\n"
     "  --min-credibility 1-6, --match possible|certain|point\n"
     "Installations take the area and --from/--to (standing during the window);\n"
-    "borders take the area only; sources and places take no filter.\n";
+    "borders take the area only; sources, places and interventions take no filter.\n";
 
 static int write_stdout(const void *buf, size_t n, void *udata)
 {
@@ -259,7 +260,8 @@ static int export_filters_apply(const btcli_filters *f, bt_table table)
         btcli_usage_error("export", "--near needs --radius");
         return -1;
     }
-    if ((table == BT_TABLE_SOURCES || table == BT_TABLE_PLACES) &&
+    if ((table == BT_TABLE_SOURCES || table == BT_TABLE_PLACES ||
+         table == BT_TABLE_INTERVENTIONS) &&
         (area || time || incident_only)) {
         btcli_usage_error("export", "the %s layer takes no FILTERS", tname);
         return -1;
@@ -332,7 +334,7 @@ int btcli_cmd_export(int argc, char **argv)
     opt.include_sources = include_sources;
     if (layer && bt_table_parse(layer, &opt.table) != BT_OK) {
         btcli_usage_error("export", "--layer '%s': expected borders, installations, "
-                          "incidents, sources or places", layer);
+                          "incidents, sources, places or interventions", layer);
         return BTCLI_USAGE;
     }
     if (format) {
@@ -493,7 +495,7 @@ int btcli_cmd_stats(int argc, char **argv)
     struct { const char *n; int64_t c; } rec[] = {
         {"borders", c.segments}, {"installations", c.installations},
         {"incidents", c.incidents}, {"sources", c.sources}, {"links", c.links},
-        {"places", c.places},
+        {"places", c.places}, {"interventions", c.interventions},
     };
     for (size_t i = 0; i < sizeof rec / sizeof rec[0]; i++) {
         snprintf(v, sizeof v, "%lld", (long long)rec[i].c);

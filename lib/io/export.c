@@ -17,6 +17,7 @@
 #include <json-c/json.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
@@ -48,6 +49,34 @@ static int each_id(bt_store *s, bt_table table, id_fn fn, void *udata)
         if (n < BT__PAGE) return BT_OK;
         after = ids[n - 1];
     }
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Interventions are few (public acts) and the backend lists their ids in start order:
+ * all of them are fetched and sorted, so that they are written by id like the rest. */
+static int each_intervention(bt_store *s, id_fn fn, void *udata)
+{
+    int64_t *ids = NULL;
+    size_t n = 0;
+    int rc = s->be->intervention_ids(s, NULL, &ids, &n);
+    if (rc) return rc;
+    if (n) qsort(ids, n, sizeof *ids, cmp_id);
+    for (size_t i = 0; i < n; i++) {
+        rc = fn(s, ids[i], udata);
+        if (rc == BT__STOP) {
+            rc = BT_OK;
+            break;
+        }
+        if (rc == BT_ERR_NOT_FOUND) rc = BT_OK; /* deleted meanwhile */
+        if (rc) break;
+    }
+    bt__free(ids);
+    return rc;
 }
 
 /* One adapter per record type: fetch, call, free. */
@@ -164,6 +193,7 @@ typedef struct rec {
     const bt_lonlat *pts;
     size_t npts;
     bool line;               /* LineString (else Point; npts 0: no geometry) */
+    bool polygon;            /* a Polygon whose ring is pts (interventions) */
     bt_lonlat where;         /* storage for a generalised point */
     char *more;              /* more_sources JSON text (bt__malloc'd) */
 } rec;
@@ -426,6 +456,29 @@ static void build_place(const bt_place *p, rec *r)
     r->npts = 1;
 }
 
+static void build_intervention(const bt_intervention *iv, rec *r)
+{
+    r->id = iv->ref;
+    r->name = iv->name;
+    r->description = iv->summary;
+    add(r, "ref", P_STR, iv->ref);
+    add(r, "name", P_STR, iv->name);
+    add_enum(r, "kind", BT_ENUM_INTERVENTION_KIND, (int)iv->kind);
+    add_date(r, "start", iv->start);
+    add_date(r, "end", iv->end);
+    add(r, "summary", P_STR, iv->summary);
+    add(r, "citation", P_STR, iv->citation);
+    add(r, "border", P_STR, iv->border);
+    if (iv->border) {
+        /* the defaults (0, to the far end) are left out */
+        if (iv->from_m != 0) add_double(r, "from_m", iv->from_m);
+        add_double(r, "to_m", iv->to_m); /* absent when INFINITY */
+    }
+    r->pts = iv->area;
+    r->npts = iv->area ? iv->narea : 0;
+    r->polygon = r->npts > 0;
+}
+
 /* CSV columns per table, in the order the builders add them (absent ones are empty). */
 static const char *const csv_cols_incidents[] = {
     "ref", "type", "start", "end", "time_precision", "location_precision", "uncertainty_m",
@@ -438,6 +491,9 @@ static const char *const csv_cols_installations[] = {
 static const char *const csv_cols_borders[] = {"border", "name", "seq", "kind", "river", NULL};
 static const char *const csv_cols_sources[] = {"name", "type", "reliability", "notes", NULL};
 static const char *const csv_cols_places[] = {"name", "country", "admin1", NULL};
+static const char *const csv_cols_interventions[] = {
+    "ref", "name", "kind", "start", "end", "summary", "citation", "border", "from_m", "to_m",
+    NULL};
 
 static const char *const *csv_cols(bt_table t, bool include_sources)
 {
@@ -448,11 +504,13 @@ static const char *const *csv_cols(bt_table t, bool include_sources)
     case BT_TABLE_INCIDENTS: return csv_cols_incidents;
     case BT_TABLE_SOURCES: return csv_cols_sources;
     case BT_TABLE_PLACES: return csv_cols_places;
+    case BT_TABLE_INTERVENTIONS: return csv_cols_interventions;
     }
     return csv_cols_places;
 }
 
-/* Point tables get lon/lat columns, line tables a wkt column, sources none. */
+/* Point tables get lon/lat columns, line and polygon tables a wkt column, sources
+ * none. */
 static int csv_geom(bt_table t)
 {
     if (t == BT_TABLE_INCIDENTS || t == BT_TABLE_PLACES) return 1;
@@ -494,6 +552,10 @@ static void write_geojson(exporter *e, const rec *r)
     bt__out_str(o, ",\"geometry\":");
     if (r->npts == 0) {
         bt__out_str(o, "null");
+    } else if (r->polygon) {
+        bt__out_str(o, "{\"type\":\"Polygon\",\"coordinates\":[[");
+        write_coords(e, r, ",", "[", "]");
+        bt__out_str(o, "]]}");
     } else if (!r->line) {
         bt__out_str(o, "{\"type\":\"Point\",\"coordinates\":");
         write_coords(e, r, ",", "[", "]");
@@ -562,16 +624,18 @@ static void write_csv(exporter *e, const rec *r)
         bt__out_coord(o, r->pts[0].lon, e->opt.decimals);
         bt__out_bytes(o, ",", 1);
         bt__out_coord(o, r->pts[0].lat, e->opt.decimals);
+    } else if (g == 2 && r->npts == 0) {
+        bt__out_bytes(o, ",", 1); /* an intervention of a border: no geometry */
     } else if (g == 2) {
         /* WKT has spaces and commas: always quoted. */
-        bt__out_str(o, r->line ? ",\"LINESTRING(" : ",\"POINT(");
+        bt__out_str(o, r->polygon ? ",\"POLYGON((" : r->line ? ",\"LINESTRING(" : ",\"POINT(");
         for (size_t i = 0; i < r->npts; i++) {
             if (i) bt__out_bytes(o, ",", 1);
             bt__out_coord(o, r->pts[i].lon, e->opt.decimals);
             bt__out_bytes(o, " ", 1);
             bt__out_coord(o, r->pts[i].lat, e->opt.decimals);
         }
-        bt__out_str(o, ")\"");
+        bt__out_str(o, r->polygon ? "))\"" : ")\"");
     }
     bt__out_str(o, "\r\n");
 }
@@ -598,7 +662,12 @@ static void write_kml(exporter *e, const rec *r)
         bt__out_str(o, "</value></Data>");
     }
     bt__out_str(o, "</ExtendedData>");
-    if (r->npts == 1 && !r->line) {
+    if (r->polygon) {
+        bt__out_str(o, "<Polygon><tessellate>1</tessellate><outerBoundaryIs><LinearRing>"
+                       "<coordinates>");
+        write_coords(e, r, " ", "", "");
+        bt__out_str(o, "</coordinates></LinearRing></outerBoundaryIs></Polygon>");
+    } else if (r->npts == 1 && !r->line) {
         bt__out_str(o, "<Point><coordinates>");
         write_coords(e, r, " ", "", "");
         bt__out_str(o, "</coordinates></Point>");
@@ -665,6 +734,14 @@ static int export_one(bt_store *s, int64_t id, void *udata)
         if (!rc) build_place(x, &r);
         if (!rc) write_rec(e, &r);
         bt__free(x);
+        break;
+    }
+    case BT_TABLE_INTERVENTIONS: {
+        bt_intervention *x = NULL;
+        rc = s->be->intervention_get(s, id, &x);
+        if (!rc) build_intervention(x, &r);
+        if (!rc) write_rec(e, &r);
+        bt_intervention_free(x);
         break;
     }
     }
@@ -776,6 +853,7 @@ static uint64_t table_count(const bt_counts *c, bt_table t)
     case BT_TABLE_INCIDENTS: return (uint64_t)c->incidents;
     case BT_TABLE_SOURCES: return (uint64_t)c->sources;
     case BT_TABLE_PLACES: return (uint64_t)c->places;
+    case BT_TABLE_INTERVENTIONS: return (uint64_t)c->interventions;
     }
     return 0;
 }
@@ -812,7 +890,8 @@ static int export_run(bt_store *s, bt_write_fn write, void *udata, const bt_expo
                          "with include_sources");
     if (e.opt.table == BT_TABLE_SOURCES && e.fmt == BT_FORMAT_KML)
         return bt__error(s, BT_ERR_INVALID, "export: sources have no location to put in KML");
-    if (e.opt.filter && (e.opt.table == BT_TABLE_SOURCES || e.opt.table == BT_TABLE_PLACES))
+    if (e.opt.filter && (e.opt.table == BT_TABLE_SOURCES || e.opt.table == BT_TABLE_PLACES ||
+                         e.opt.table == BT_TABLE_INTERVENTIONS))
         return bt__error(s, BT_ERR_INVALID,
                          "export: a filter applies to incidents, installations and borders "
                          "only; the %s table takes none",
@@ -855,6 +934,8 @@ static int export_run(bt_store *s, bt_write_fn write, void *udata, const bt_expo
             rc = export_step(s, sel.ids[i], &e);
             if (rc == BT_ERR_NOT_FOUND) rc = BT_OK; /* deleted meanwhile */
         }
+    } else if (e.opt.table == BT_TABLE_INTERVENTIONS) {
+        rc = each_intervention(s, export_step, &e);
     } else {
         rc = each_id(s, e.opt.table, export_step, &e);
     }

@@ -24,7 +24,7 @@
 static const char *const table_names[] = {
     [BT_TABLE_BORDERS] = "borders",     [BT_TABLE_INSTALLATIONS] = "installations",
     [BT_TABLE_INCIDENTS] = "incidents", [BT_TABLE_SOURCES] = "sources",
-    [BT_TABLE_PLACES] = "places",
+    [BT_TABLE_PLACES] = "places",       [BT_TABLE_INTERVENTIONS] = "interventions",
 };
 
 const char *bt_table_name(bt_table table)

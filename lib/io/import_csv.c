@@ -3,7 +3,7 @@
  * @brief Streaming RFC 4180 CSV reader: a header row, quoted fields with embedded
  * commas, doubled quotes and line breaks, CRLF or LF line ends, UTF-8 with or
  * without a BOM. Coordinates come from `lon`/`lat` (or `x`/`y`, `longitude`/
- * `latitude`) columns or a `wkt` column (POINT, LINESTRING, MULTILINESTRING, read
+ * `latitude`) columns or a `wkt` column (POINT, LINESTRING, MULTILINESTRING, POLYGON, read
  * with the GEOS WKT reader).
  *
  * Hand-written rather than libcsv (docs/formats.md says why): messages must give the
@@ -304,7 +304,7 @@ static int read_wkt(cstate *cs, const char *text)
         char b[48];
         snprintf(b, sizeof b, "%.40s%s", text, strlen(text) > 40 ? "..." : "");
         return bt__import_fail(im, f, "wkt", BT_ERR_INVALID, "column 'wkt' is '%s'; expected "
-                               "WKT (POINT, LINESTRING or MULTILINESTRING)", b);
+                               "WKT (POINT, LINESTRING, MULTILINESTRING or POLYGON)", b);
     }
     int rc = BT_OK;
     int type = GEOSGeomTypeId_r(ctx, g);
@@ -320,10 +320,19 @@ static int read_wkt(cstate *cs, const char *text)
         f->gtype = BT__G_MULTILINE;
         int n = GEOSGetNumGeometries_r(ctx, g);
         for (int i = 0; i < n && !rc; i++) rc = push_seq(cs, GEOSGetGeometryN_r(ctx, g, i));
+    } else if (type == GEOS_POLYGON) {
+        f->gtype = BT__G_POLYGON;
+        int holes = GEOSGetNumInteriorRings_r(ctx, g);
+        if (holes != 0)
+            rc = bt__import_fail(im, f, "wkt", BT_ERR_INVALID, "column 'wkt': the POLYGON has "
+                                 "%d rings; only one (the exterior ring, no holes) is "
+                                 "supported", holes + 1);
+        else
+            rc = push_seq(cs, GEOSGetExteriorRing_r(ctx, g));
     } else {
         char *tname = GEOSGeomType_r(ctx, g); /* the caller frees it */
         rc = bt__import_fail(im, f, "wkt", BT_ERR_INVALID, "column 'wkt': geometry type '%s' is "
-                             "not supported (POINT, LINESTRING, MULTILINESTRING)",
+                             "not supported (POINT, LINESTRING, MULTILINESTRING, POLYGON)",
                              tname ? tname : "?");
         GEOSFree_r(ctx, tname);
     }

@@ -397,9 +397,28 @@ static int read_geometry(jstate *js, json_object *g)
         }
         return BT_OK;
     }
+    if (strcmp(type, "Polygon") == 0) {
+        /* One ring: an intervention's area. Holes would change what is inside, so they
+         * are refused rather than dropped. */
+        f->gtype = BT__G_POLYGON;
+        if (!c || !json_object_is_type(c, json_type_array))
+            return bt__import_fail(js->im, f, "geometry", BT_ERR_INVALID,
+                                   "geometry: Polygon coordinates must be an array of rings");
+        size_t n = json_object_array_length(c);
+        if (n != 1)
+            return bt__import_fail(js->im, f, "geometry", BT_ERR_INVALID,
+                                   "geometry: the Polygon has %zu rings; only one (the "
+                                   "exterior ring, no holes) is supported",
+                                   n);
+        return read_positions(js, json_object_array_get_idx(c, 0), "the Polygon's ring");
+    }
+    if (strcmp(type, "MultiPolygon") == 0)
+        return bt__import_fail(js->im, f, "geometry", BT_ERR_INVALID,
+                               "geometry type 'MultiPolygon' is not supported; give one "
+                               "Polygon per feature");
     return bt__import_fail(js->im, f, "geometry", BT_ERR_INVALID,
                            "geometry type '%s' is not supported (Point, LineString, "
-                           "MultiLineString)",
+                           "MultiLineString, Polygon)",
                            type);
 }
 

@@ -61,7 +61,8 @@ typedef struct bt__val {
 } bt__val;
 
 /** Geometry types a feature may carry. */
-enum bt__gtype { BT__G_NONE = 0, BT__G_POINT, BT__G_LINE, BT__G_MULTILINE };
+enum bt__gtype { BT__G_NONE = 0, BT__G_POINT, BT__G_LINE, BT__G_MULTILINE,
+                 BT__G_POLYGON /* the exterior ring only (holes are refused) */ };
 
 struct bt__feature;
 /** Looks up a property; an empty CSV field is BT__V_ABSENT. */

@@ -269,7 +269,9 @@ static int need_point(bt__import *im, bt__feature *f)
 {
     if (f->gtype != BT__G_POINT)
         return FAIL(im, f, "geometry", BT_ERR_INVALID, "geometry: expected a Point, got %s",
-                    f->gtype == BT__G_NONE ? "none" : "a line");
+                    f->gtype == BT__G_NONE      ? "none"
+                    : f->gtype == BT__G_POLYGON ? "a Polygon"
+                                                : "a line");
     return BT_OK;
 }
 
@@ -695,6 +697,86 @@ static int add_place(bt__import *im, bt__feature *f)
     return rc;
 }
 
+/* An intervention: a Polygon geometry (its area) or none and a `border` with an
+ * optional chainage range. The ring is checked here, so that the message points at
+ * the geometry; the rest is checked by bt_intervention_add(). */
+static int add_intervention(bt__import *im, bt__feature *f)
+{
+    bt_intervention iv;
+    bt_intervention_init(&iv);
+    int x = 0;
+    bool has_from = false, has_to = false;
+    double from = 0, to = INFINITY;
+    int rc = get_ref(im, f, false, &iv.ref);
+    if (!rc) rc = get_str(im, f, "name", true, &iv.name);
+    if (!rc) {
+        bt__val v;
+        f->get(f, "kind", &v);
+        if (v.kind == BT__V_ABSENT || v.kind == BT__V_NULL)
+            rc = FAIL(im, f, "kind", BT_ERR_INVALID, "%s 'kind' is missing", pname(f));
+    }
+    if (!rc) rc = get_enum(im, f, "kind", BT_ENUM_INTERVENTION_KIND, BT_INTERVENTION_OTHER, &x);
+    iv.kind = (bt_intervention_kind)x;
+    int64_t sf = 0, sl = 0, ef = 0, el = 0;
+    bool has_start = false, has_end = false;
+    if (!rc) rc = get_date(im, f, "start", &has_start, &sf, &sl, &iv.start.precision);
+    if (!rc && !has_start)
+        rc = FAIL(im, f, "start", BT_ERR_INVALID, "%s 'start' is missing", pname(f));
+    iv.start.t = sf;
+    if (!rc) rc = get_date(im, f, "end", &has_end, &ef, &el, &iv.end.precision);
+    if (!rc && has_end) iv.end.t = ef;
+    if (!rc && has_end && el < sf)
+        rc = FAIL(im, f, "end", BT_ERR_INVALID, "%s 'end' is before 'start'", pname(f));
+    if (!rc) rc = get_str(im, f, "summary", false, &iv.summary);
+    if (!rc) rc = get_str(im, f, "citation", false, &iv.citation);
+    if (!rc) rc = get_str(im, f, "border", false, &iv.border);
+    if (!rc) rc = get_num(im, f, "from_m", &has_from, &from);
+    if (!rc) rc = get_num(im, f, "to_m", &has_to, &to);
+    if (rc) return rc;
+    if (f->gtype == BT__G_POLYGON) {
+        if (iv.border)
+            return FAIL(im, f, "border", BT_ERR_INVALID,
+                        "%s 'border' is given with a Polygon geometry; an intervention "
+                        "applies to a border (null geometry) or to an area, not both",
+                        pname(f));
+        if (has_from || has_to)
+            return FAIL(im, f, has_from ? "from_m" : "to_m", BT_ERR_INVALID,
+                        "%s '%s' is given with a Polygon geometry; a chainage range needs "
+                        "a border",
+                        pname(f), has_from ? "from_m" : "to_m");
+        if (f->npts < 4)
+            return FAIL(im, f, "geometry", BT_ERR_INVALID,
+                        "geometry: the Polygon's ring has %zu position%s; it needs at least 4",
+                        f->npts, f->npts == 1 ? "" : "s");
+        rc = check_points(im, f);
+        if (rc) return rc;
+        bt_lonlat a = f->pts[0], z = f->pts[f->npts - 1];
+        if (a.lon != z.lon || a.lat != z.lat)
+            return FAIL(im, f, "geometry", BT_ERR_INVALID,
+                        "geometry: the Polygon's ring is not closed (position 1 (%.7g, %.7g) "
+                        "differs from position %zu (%.7g, %.7g))",
+                        a.lon, a.lat, f->npts, z.lon, z.lat);
+        iv.area = f->pts;
+        iv.narea = f->npts;
+    } else if (f->gtype != BT__G_NONE) {
+        return FAIL(im, f, "geometry", BT_ERR_INVALID,
+                    "geometry: expected a Polygon (the area) or null (a border) for an "
+                    "intervention");
+    } else {
+        if (!iv.border)
+            return FAIL(im, f, "border", BT_ERR_INVALID,
+                        "%s 'border' is missing (an intervention without a Polygon applies "
+                        "to a border)",
+                        pname(f));
+        if (has_from) iv.from_m = from;
+        if (has_to) iv.to_m = to;
+    }
+    rc = bt_intervention_add(im->s, &iv, NULL);
+    if (rc) return wrap(im, f, rc);
+    im->rep.added++;
+    return BT_OK;
+}
+
 int bt__records_add(bt__import *im, bt__feature *f)
 {
     switch (im->opt.table) {
@@ -703,6 +785,7 @@ int bt__records_add(bt__import *im, bt__feature *f)
     case BT_TABLE_INCIDENTS: return add_incident(im, f);
     case BT_TABLE_SOURCES: return add_source(im, f);
     case BT_TABLE_PLACES: return add_place(im, f);
+    case BT_TABLE_INTERVENTIONS: return add_intervention(im, f);
     }
     return bt__error(im->s, BT_ERR_INVALID, "unknown table %d", (int)im->opt.table);
 }

@@ -102,6 +102,7 @@ init)
     run 2 "$bt" init --frob "$db"
     run 0 "$bt" stats "$db" --format csv
     has "records,incidents,0" "$tmp/out"
+    has "records,interventions,0" "$tmp/out"
     ;;
 
 import)
@@ -110,9 +111,27 @@ import)
     has "places.csv: places: 80 features, 80 added" "$tmp/err"
     has "installations_hyesan.geojson: installations: 47 features, 47 added" "$tmp/err"
     has "incidents_hyesan.geojson: incidents: 301 features, 301 added" "$tmp/err"
+    # interventions: the layer from the file name, or --layer
+    run 0 "$bt" import "$db" "$data/interventions.geojson"
+    has "interventions.geojson: interventions: 2 features, 2 added" "$tmp/err"
+    run 0 "$bt" stats "$db" --format csv
+    has "records,interventions,2" "$tmp/out"
+    run 0 "$bt" init "$tmp/v.db"
+    cp "$data/interventions.geojson" "$tmp/acts.geojson"
+    run 2 "$bt" import "$tmp/v.db" "$data/borders.geojson" "$tmp/acts.geojson"
+    has "cannot tell the layer of '$tmp/acts.geojson'" "$tmp/err"
+    run 0 "$bt" import "$tmp/v.db" "$data/borders.geojson"
+    # an intervention names a border that must exist: without its segments, nothing
+    run 1 "$bt" import "$tmp/u0.db" "$tmp/acts.geojson" --layer interventions
+    run 0 "$bt" init "$tmp/u0.db"
+    run 1 "$bt" import "$tmp/u0.db" "$tmp/acts.geojson" --layer interventions
+    has "acts.geojson: feature 1 (line 2, column 1): intervention 'PRK-CHN-CLOSURE-2020-01': border 'PRK-CHN' has no segment" "$tmp/err"
+    run 0 "$bt" import "$tmp/v.db" "$tmp/acts.geojson" --layer interventions
+    has "acts.geojson: interventions: 2 features, 2 added" "$tmp/err"
     # usage errors
     run 2 "$bt" import "$db"
     run 2 "$bt" import "$db" "$data/places.csv" --layer nonsense
+    has "expected borders, installations, incidents, sources, places or interventions" "$tmp/err"
     cp "$data/places.csv" "$tmp/gazetteer.csv"
     run 2 "$bt" import "$db" "$tmp/gazetteer.csv"
     has "give --layer" "$tmp/err"
@@ -202,6 +221,23 @@ export)
     [ "$n" -gt 0 ] && [ "$n" -lt 137 ] || fail "borders in the box: $n"
     run 2 "$bt" export "$db" --layer places --near Hyesan --radius 1km
     has "the places layer takes no FILTERS" "$tmp/err"
+    # interventions: GeoJSON, CSV and KML; a round trip through a fresh store
+    run 0 "$bt" import "$db" "$data/interventions.geojson"
+    run 0 "$bt" export "$db" --layer interventions --format csv
+    [ "$(wc -l <"$tmp/out")" -eq 3 ] || fail "interventions CSV: $(wc -l <"$tmp/out") lines"
+    has "ref,name,kind,start,end,summary,citation,border,from_m,to_m,wkt" "$tmp/out"
+    has "PRK-CHN-BUFFER-ZONE-2020-08-25,Border buffer zone with shoot-on-sight orders,order,2020-08-25," "$tmp/out"
+    run 0 "$bt" export "$db" --layer interventions -o "$tmp/interventions_rt.geojson"
+    has '"id":"PRK-CHN-CLOSURE-2020-01","geometry":null' "$tmp/interventions_rt.geojson"
+    run 0 "$bt" export "$db" --layer interventions --format kml -o "$tmp/iv.kml"
+    has "<name>Border closure (COVID-19)</name>" "$tmp/iv.kml"
+    run 0 "$bt" init "$tmp/rt.db"
+    run 0 "$bt" import "$tmp/rt.db" "$data/borders.geojson" "$tmp/interventions_rt.geojson"
+    has "interventions_rt.geojson: interventions: 2 features, 2 added" "$tmp/err"
+    run 0 "$bt" export "$tmp/rt.db" --layer interventions -o "$tmp/rt2.geojson"
+    same "$tmp/rt2.geojson" "$tmp/interventions_rt.geojson" "interventions round trip"
+    run 2 "$bt" export "$db" --layer interventions --from 2020
+    has "the interventions layer takes no FILTERS" "$tmp/err"
     run 2 "$bt" export "$db" --layer installations --type smuggling
     has "apply to incidents only" "$tmp/err"
     run 2 "$bt" export "$db" --layer borders --from 2020
@@ -423,6 +459,7 @@ records,incidents,301
 records,sources,13
 records,links,301
 records,places,80
+records,interventions,0
 incident_type,smuggling,100
 incident_type,river_crossing,83
 incident_type,crossing_attempt,50
@@ -511,6 +548,7 @@ plot)
 demo)
     run 0 "$demo" "$bt" "$tmp/demo"
     has "map written to " "$tmp/out"
+    has "interventions.geojson: interventions: 2 features, 2 added" "$tmp/err"
     has "DNK-2020-07-29-HYESAN  fence_work" "$tmp/out"
     has "10 incidents" "$tmp/err"
     [ "$("$chk" png-size "$tmp/demo/hyesan.png")" = "1600 1200" ] || fail "demo PNG size"
