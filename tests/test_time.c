@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "bordertrack.h"
+#include "core/internal.h"
 
 typedef struct {
     const char *text;
@@ -203,6 +204,36 @@ static void test_round_trip_every_day(void **state)
     assert_string_equal(buf, "9999-12-31");
 }
 
+/* bt__time_period() (calendar arithmetic, used by validation) against the period
+ * that formatting at the precision and parsing back gives, for pseudo-random instants
+ * over the whole range and every precision, and at the range's edges. */
+static void test_period_matches_format_parse(void **state)
+{
+    (void)state;
+    uint64_t st = 7;
+    const int64_t lo = INT64_C(-62167219200), hi = INT64_C(253402300799); /* 0000..9999 */
+    for (int i = 0; i < 200000; i++) {
+        st = st * 6364136223846793005u + 1442695040888963407u;
+        int64_t t = lo + (int64_t)((st >> 11) % (uint64_t)(hi - lo + 1));
+        if (i < 4) t = (i == 0) ? lo : (i == 1) ? hi : (i == 2) ? 0 : -1;
+        for (int p = BT_TIME_YEAR; p <= BT_TIME_SECOND; p++) {
+            char buf[32];
+            int64_t f = 0, l = 0, ef = 0, el = 0;
+            assert_true(bt_time_format(t, (bt_time_precision)p, buf, sizeof buf) > 0);
+            assert_int_equal(bt_time_parse(buf, &ef, &el, NULL), BT_OK);
+            assert_true(bt__time_period(t, (bt_time_precision)p, &f, &l));
+            if (f != ef || l != el)
+                fail_msg("t %lld precision %d: period %lld..%lld, parse of '%s' %lld..%lld",
+                         (long long)t, p, (long long)f, (long long)l, buf, (long long)ef,
+                         (long long)el);
+        }
+    }
+    assert_false(bt__time_period(lo - 1, BT_TIME_DAY, NULL, NULL));
+    assert_false(bt__time_period(hi + 1, BT_TIME_SECOND, NULL, NULL));
+    assert_false(bt__time_period(0, BT_TIME_NONE, NULL, NULL));
+    assert_false(bt__time_period(0, (bt_time_precision)5, NULL, NULL));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -213,6 +244,7 @@ int main(void)
         cmocka_unit_test(test_format_like_snprintf),
         cmocka_unit_test(test_format_rejects),
         cmocka_unit_test(test_round_trip_every_day),
+        cmocka_unit_test(test_period_matches_format_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

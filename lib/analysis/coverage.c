@@ -129,46 +129,11 @@ int bt__cover_polyline(const bt_border *b, const bt_lonlat *pts, size_t n,
 
 /* ---- dates ---------------------------------------------------------------- */
 
-/* Days since 1970-01-01 of a civil date (H. Hinnant's algorithm). */
-static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int64_t *y, int64_t *m, int64_t *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = yoe + era * 400 + (*m <= 2);
-}
-
 int64_t bt__date_last(bt_date dt)
 {
-    int64_t days = dt.t >= 0 ? dt.t / 86400 : -((-dt.t + 86399) / 86400);
-    int64_t y, m, d;
-    civil_from_days(days, &y, &m, &d);
-    switch (dt.precision) {
-    case BT_TIME_YEAR:
-        return days_from_civil(y + 1, 1, 1) * 86400 - 1;
-    case BT_TIME_MONTH:
-        return (m == 12 ? days_from_civil(y + 1, 1, 1) : days_from_civil(y, m + 1, 1)) *
-                   86400 - 1;
-    case BT_TIME_DAY:
-        return days * 86400 + 86399;
-    default:
-        return dt.t;
-    }
+    int64_t last = dt.t;
+    (void)bt__time_period(dt.t, dt.precision, NULL, &last);
+    return last;
 }
 
 bool bt__installation_stands(const bt_installation *inst, int64_t t,

@@ -177,6 +177,43 @@ int bt_time_parse(const char *text, int64_t *first, int64_t *last,
     return BT_OK;
 }
 
+bool bt__time_period(int64_t t, bt_time_precision precision, int64_t *first, int64_t *last)
+{
+    if ((int)precision < (int)BT_TIME_YEAR || (int)precision > (int)BT_TIME_SECOND)
+        return false;
+    if (t < BT__T_MIN || t > BT__T_MAX)
+        return false;
+    int64_t days = t / BT__SECS_PER_DAY;
+    if (t % BT__SECS_PER_DAY < 0)
+        days--; /* floor division, as in bt_time_format() */
+    int64_t y;
+    int m, d;
+    bt__civil_from_days(days, &y, &m, &d);
+    int64_t d0, d1; /* first day of the period and first day after it */
+    switch (precision) {
+    case BT_TIME_YEAR:
+        d0 = bt__days_from_civil(y, 1, 1);
+        d1 = bt__days_from_civil(y + 1, 1, 1);
+        break;
+    case BT_TIME_MONTH:
+        d0 = bt__days_from_civil(y, m, 1);
+        d1 = d0 + bt__days_in_month(y, m);
+        break;
+    case BT_TIME_DAY:
+        d0 = days;
+        d1 = days + 1;
+        break;
+    default:
+        d0 = d1 = 0; /* a second is its own period */
+        break;
+    }
+    if (first != NULL)
+        *first = precision == BT_TIME_SECOND ? t : d0 * BT__SECS_PER_DAY;
+    if (last != NULL)
+        *last = precision == BT_TIME_SECOND ? t : d1 * BT__SECS_PER_DAY - 1;
+    return true;
+}
+
 int bt_time_format(int64_t t, bt_time_precision precision, char *buf, size_t size)
 {
     if (precision == BT_TIME_NONE) {

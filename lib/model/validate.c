@@ -116,14 +116,12 @@ static int bt__check_optional_key(bt_store *s, const char *what, const char *fie
     return BT_OK;
 }
 
-/* The last second of the period a date names (e.g. 2020-07-31T23:59:59Z for a month).
- * Formatting and re-parsing keeps the calendar logic in one place (time.c). */
+/* The last second of the period a date names (e.g. 2020-07-31T23:59:59Z for a month);
+ * the calendar logic stays in time.c. */
 static int64_t bt__period_last(bt_date d)
 {
-    char buf[32];
     int64_t last = d.t;
-    if (bt_time_format(d.t, d.precision, buf, sizeof buf) > 0)
-        (void)bt_time_parse(buf, NULL, &last, NULL);
+    (void)bt__time_period(d.t, d.precision, NULL, &last);
     return last;
 }
 
@@ -134,17 +132,19 @@ static int bt__check_date(bt_store *s, const char *what, const char *field, bt_d
                          what, field, (int)d.precision);
     if (d.precision == BT_TIME_NONE)
         return BT_OK; /* absent: t is ignored */
-    char buf[32];
-    if (bt_time_format(d.t, d.precision, buf, sizeof buf) < 0)
+    int64_t first;
+    if (!bt__time_period(d.t, d.precision, &first, NULL))
         return bt__error(s, BT_ERR_INVALID, "%s: field '%s' is %" PRId64
                          "; expected a time in the years 0000..9999", what, field, d.t);
     /* t is defined as the first second of the period: 2020-07-15 at month precision
-     * would be ambiguous */
-    int64_t first;
-    if (bt_time_parse(buf, &first, NULL, NULL) != BT_OK || first != d.t)
+     * would be ambiguous (formatted only for the message: this runs for every record) */
+    if (first != d.t) {
+        char buf[32];
+        bt_time_format(d.t, d.precision, buf, sizeof buf);
         return bt__error(s, BT_ERR_INVALID, "%s: field '%s' is %" PRId64
                          "; expected the first second of %s (%" PRId64 ")", what, field,
                          d.t, buf, first);
+    }
     return BT_OK;
 }
 
@@ -170,8 +170,7 @@ static int bt__check_dates(bt_store *s, const char *what, bt_date start, bt_date
 
 static int bt__check_time(bt_store *s, const char *what, const char *field, int64_t t)
 {
-    char buf[32];
-    if (bt_time_format(t, BT_TIME_SECOND, buf, sizeof buf) < 0)
+    if (!bt__time_period(t, BT_TIME_SECOND, NULL, NULL))
         return bt__error(s, BT_ERR_INVALID, "%s: field '%s' is %" PRId64
                          "; expected a time in the years 0000..9999", what, field, t);
     return BT_OK;
