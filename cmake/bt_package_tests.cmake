@@ -61,7 +61,8 @@ add_test(NAME readme_example
           -DSTORE_ARG=ON -P ${PROJECT_SOURCE_DIR}/cmake/bt_run_compare.cmake)
 set_tests_properties(readme_example PROPERTIES LABELS "docs")
 
-# The API reference builds without a Doxygen warning (broken links, bad commands in
+# The API reference builds without a Doxygen warning (undocumented declarations or
+# struct members, broken links, bad commands in
 # the header's comments). Output in the build tree; needs doxygen (make deps).
 if(BT_DOXYGEN)
   add_test(NAME docs_doxygen

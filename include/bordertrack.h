@@ -119,7 +119,10 @@ typedef struct bt_lonlat {
 
 /** A lon/lat box. west > east means the box crosses the antimeridian. */
 typedef struct bt_bbox {
-    double west, south, east, north;
+    double west;  /**< Western edge, degrees of longitude. */
+    double south; /**< Southern edge, degrees of latitude. */
+    double east;  /**< Eastern edge, degrees of longitude. */
+    double north; /**< Northern edge, degrees of latitude. */
 } bt_bbox;
 
 /** How precisely a time is known. Distinct from ::bt_loc_precision on purpose. */
@@ -135,8 +138,9 @@ typedef enum bt_time_precision {
  *  `t` is the first second of the period the precision names (e.g. 2020-07-01T00:00Z
  *  for "2020-07"). */
 typedef struct bt_date {
-    int64_t t;
-    bt_time_precision precision;
+    int64_t t;                   /**< Seconds since 1970-01-01T00:00:00Z: the start of
+                                      the day, month or year at coarser precisions. */
+    bt_time_precision precision; /**< How precisely it is known. */
 } bt_date;
 
 /** How precisely an incident's location is known. */
@@ -178,7 +182,7 @@ typedef enum bt_install_kind {
 
 /** Which line of a layered fence. */
 typedef enum bt_fence_layer {
-    BT_LAYER_UNKNOWN = 0,
+    BT_LAYER_UNKNOWN = 0, /**< Not known, or not a fence or wall. */
     BT_LAYER_PRIMARY = 1,
     BT_LAYER_SECONDARY = 2,
     BT_LAYER_TERTIARY = 3
@@ -215,7 +219,7 @@ typedef enum bt_permanence {
 /** Life-cycle state of an installation. */
 typedef enum bt_install_status {
     BT_STATUS_PLANNED = 0,
-    BT_STATUS_UNDER_CONSTRUCTION = 1,
+    BT_STATUS_UNDER_CONSTRUCTION = 1, /**< Being built (not yet standing). */
     BT_STATUS_COMPLETE = 2,
     BT_STATUS_DAMAGED = 3,
     BT_STATUS_REPAIRED = 4,
@@ -511,24 +515,24 @@ BT_API void bt_segment_free(bt_segment *seg);
 typedef struct bt_installation {
     int64_t id;                /**< Set by the store. */
     const char *ref;           /**< External reference, unique, or NULL. */
-    bt_install_kind kind;
+    bt_install_kind kind;      /**< What it is. */
     bt_fence_layer layer;      /**< Fences and walls; ::BT_LAYER_UNKNOWN otherwise. */
-    bt_material material;
-    bt_yesno barbed;
-    bt_yesno electrified;
+    bt_material material;      /**< What it is made of. */
+    bt_yesno barbed;           /**< Whether it carries barbs. */
+    bt_yesno electrified;      /**< Whether it is electrified. */
     double height_m;           /**< Height in metres; NaN if unknown. */
     const char *post_material; /**< e.g. "wooden stakes", or NULL. */
-    bt_quality quality;
-    bt_permanence permanence;
-    bt_install_status status;
+    bt_quality quality;        /**< Build quality as reported. */
+    bt_permanence permanence;  /**< Whether it is meant to last. */
+    bt_install_status status;  /**< Life-cycle state. */
     bt_date start;             /**< When it took that status; optional. */
     bt_date end;               /**< Until when; optional; not before start. */
     const char *condition;     /**< Free text, e.g. "sways in the wind", or NULL. */
-    bt_observation observed_by;
+    bt_observation observed_by; /**< How it was observed. */
     int64_t source_id;         /**< Source of the observation, 0 if none. */
     int credibility;           /**< Information credibility 1..6 of that report, 0 if none. */
     const bt_lonlat *points;   /**< 1 vertex: a Point; 2 or more: a LineString. */
-    size_t npoints;
+    size_t npoints;            /**< Number of points. */
 } bt_installation;
 
 /** Fills @p inst with defaults: unknown everywhere, kind fence, height NaN,
@@ -564,16 +568,16 @@ BT_API void bt_installation_free(bt_installation *inst);
 typedef struct bt_incident {
     int64_t id;                      /**< Set by the store. */
     const char *ref;                 /**< External reference, unique. Required. */
-    bt_incident_type type;
+    bt_incident_type type;           /**< What happened. */
     bt_lonlat where;                 /**< The reported point. */
     double uncertainty_m;            /**< Radius of location uncertainty, >= 0. */
-    bt_loc_precision loc_precision;
+    bt_loc_precision loc_precision;  /**< How precisely the place is known. */
     int64_t start;                   /**< Start of the occurrence interval. */
     int64_t end;                     /**< End, >= start, or ::BT_TIME_OPEN. */
     bt_time_precision time_precision; /**< Precision of start/end (not NONE). */
     bt_date reported;                /**< When it was first reported; optional. */
     const char *summary;             /**< Free text, or NULL. */
-    bt_verification verification;
+    bt_verification verification;   /**< How far it has been checked. */
 } bt_incident;
 
 /** Fills @p inc with defaults: type other, exact location, 0 m uncertainty, day
@@ -608,7 +612,7 @@ BT_API void bt_incident_free(bt_incident *inc);
 typedef struct bt_source {
     int64_t id;          /**< Set by the store. */
     const char *name;    /**< Identity, e.g. "a source in Yanggang Province". Required, unique. */
-    bt_source_type type;
+    bt_source_type type;  /**< What kind of source it is. */
     char reliability;    /**< 'A'..'F'. */
     const char *notes;   /**< Restricted notes, or NULL. */
 } bt_source;
@@ -629,8 +633,8 @@ BT_API void bt_source_free(bt_source *src);
 
 /** A link from an incident to a source that reported it. Plain data, no pointers. */
 typedef struct bt_report_link {
-    int64_t incident_id;
-    int64_t source_id;
+    int64_t incident_id; /**< The incident (::bt_incident::id). */
+    int64_t source_id;   /**< The source (::bt_source::id). */
     bt_date reported;  /**< When this source reported it; optional. */
     int credibility;   /**< Information credibility 1 (confirmed) .. 6 (cannot be judged). */
 } bt_report_link;
@@ -667,7 +671,7 @@ typedef struct bt_place {
     const char *name;    /**< UTF-8, e.g. "Sinŭiju". Required. */
     const char *country; /**< ISO 3166-1 alpha-2, e.g. "KP". Required. */
     const char *admin1;  /**< First-level division code, or NULL. */
-    bt_lonlat where;
+    bt_lonlat where;     /**< Its position. */
 } bt_place;
 
 /** Adds a place. ::BT_ERR_EXISTS if the same name and country exist. */
@@ -797,7 +801,9 @@ typedef struct bt_import_problem {
 typedef struct bt_import_options {
     bt_table table;       /**< The table to fill. Default ::BT_TABLE_INCIDENTS. */
     bt_format format;     /**< Default ::BT_FORMAT_AUTO. ::BT_FORMAT_KML is refused. */
-    const char *crs;      /**< CRS of the coordinates ("EPSG:32652", any PROJ string), or
+    const char *crs;      /**< CRS of the coordinates: AUTHORITY:CODE ("EPSG:32652"), an
+                               OGC URN or URI, WKT, PROJJSON or a PROJ string (not a
+                               bare name, which PROJ matches loosely), or
                                NULL: the GeoJSON `crs` member if present, else WGS 84
                                lon/lat. When set, it overrides the `crs` member. */
     int skip_invalid;     /**< 0 (default): all or nothing, the first invalid feature
@@ -1321,7 +1327,8 @@ BT_API int bt_border_point_at(bt_store *store, const bt_border *b, double chaina
 
 /** A chainage interval. */
 typedef struct bt_chain_range {
-    double from_m, to_m;
+    double from_m; /**< Start, metres of chainage. */
+    double to_m;   /**< End, metres of chainage, >= from_m. */
 } bt_chain_range;
 
 /** Options of bt_border_coverage(); fill with bt_coverage_opts_init(). */
@@ -1336,14 +1343,15 @@ typedef struct bt_coverage_opts {
                                   standing. Default 0. */
     double max_offset_m;     /**< An installation counts only where it lies within this
                                   geodesic distance of the border. Default 500. */
-    double from_m, to_m;     /**< The chainage range examined. Default 0 .. +inf
-                                  (the whole border). */
+    double from_m;           /**< Start of the chainage range examined. Default 0. */
+    double to_m;             /**< Its end. Default +inf (to the far end). */
     double min_gap_m;        /**< Report gaps at least this long. Default 0. */
     double step_m;           /**< Sampling step along fences. Default 25. */
     double incident_offset_m; /**< Incidents within this distance of the border count
                                   for the gaps. Default 5000. */
-    int64_t incidents_from, incidents_to; /**< Time window of those incidents (overlap
-                                  with their interval). Default: none. */
+    int64_t incidents_from;  /**< Time window of those incidents (overlap with their
+                                  interval): its start. Default INT64_MIN (none). */
+    int64_t incidents_to;    /**< Its end. Default INT64_MAX (none). */
     int64_t since;           /**< An earlier date to compare with (new_m, enhanced_m,
                                   removed_m), or INT64_MIN for none (the default). */
 } bt_coverage_opts;
@@ -1353,13 +1361,14 @@ BT_API void bt_coverage_opts_init(bt_coverage_opts *o);
 
 /** An uncovered stretch of a border. */
 typedef struct bt_gap {
-    double from_m, to_m;      /**< Chainage range. */
+    double from_m;            /**< Start of its chainage range. */
+    double to_m;              /**< End of its chainage range. */
     double length_m;          /**< to_m - from_m. */
     const char *place_from;   /**< Nearest place to the point at from_m, or NULL if
                                    the store has no place. */
     double place_from_m;      /**< Its geodesic distance from that point. */
     const char *place_to;     /**< Nearest place to the point at to_m, or NULL. */
-    double place_to_m;
+    double place_to_m;        /**< Its geodesic distance from that point. */
     double observed_m;        /**< Length of the gap covered by recorded observations
                                    (bt_obs_range_add()) dated up to as_of. */
     int unobserved;           /**< 1 when observed_m is 0: never observed, so absence
@@ -1370,20 +1379,21 @@ typedef struct bt_gap {
 
 /** The result of bt_border_coverage(). One allocation, freed by bt_coverage_free(). */
 typedef struct bt_coverage {
-    double from_m, to_m;       /**< The range examined, clamped to the border. */
+    double from_m;             /**< Start of the range examined, clamped to the border. */
+    double to_m;               /**< End of the range examined, clamped to the border. */
     double length_m;           /**< to_m - from_m. */
     double covered_m;          /**< Length of the union of covered intervals. */
     double share;              /**< covered_m / length_m (0 if length_m is 0). */
     size_t ncounted;           /**< Linear installations standing as of as_of that
                                     cover some chainage. */
     size_t nintervals;         /**< The covered intervals, merged and increasing. */
-    const bt_chain_range *intervals;
+    const bt_chain_range *intervals; /**< nintervals covered intervals. */
     double by_layer[4];        /**< Covered length per ::bt_fence_layer. */
     double by_material[9];     /**< Per ::bt_material. */
     double by_barbed[3];       /**< Per ::bt_yesno of `barbed`. */
     double by_status[6];       /**< Per ::bt_install_status. */
     size_t ngaps;              /**< Uncovered intervals at least min_gap_m long. */
-    const bt_gap *gaps;
+    const bt_gap *gaps;        /**< ngaps gaps, by increasing chainage. */
     double gaps_m;             /**< Their total length. */
     double unobserved_m;       /**< Length of the gaps never observed. */
     size_t npoints;            /**< Point installations (point_kinds) in the range. */
@@ -1419,7 +1429,8 @@ BT_API void bt_coverage_free(bt_coverage *c);
 typedef struct bt_obs_range {
     int64_t id;           /**< Set by the store. */
     const char *border;   /**< Border name. Required. */
-    double from_m, to_m;  /**< Chainage range, from_m <= to_m, with the default origin. */
+    double from_m;        /**< Start of the chainage range, with the default origin. */
+    double to_m;          /**< End of the chainage range, >= from_m. */
     bt_date when;         /**< When observed. Required (precision not NONE). */
     bt_observation by;    /**< How. */
     const char *note;     /**< Free text, or NULL. */
@@ -1438,8 +1449,9 @@ BT_API int bt_obs_range_delete(bt_store *store, int64_t id);
 /** Options of bt_border_profile(); fill with bt_profile_opts_init(). */
 typedef struct bt_profile_opts {
     double bin_m;          /**< Bin size in metres. Default 1000. */
-    int64_t from, to;      /**< Time window (overlap with the incident's interval).
-                                Default: none (INT64_MIN, INT64_MAX). */
+    int64_t from;          /**< Time window (overlap with the incident's interval): its
+                                start. Default INT64_MIN (none). */
+    int64_t to;            /**< Its end. Default INT64_MAX (none). */
     unsigned types;        /**< Mask of (1u << ::bt_incident_type); 0 = all. Default 0. */
     double max_offset_m;   /**< Incidents farther than this from the border are left
                                 out. Default 20000. */
@@ -1455,15 +1467,16 @@ BT_API void bt_profile_opts_init(bt_profile_opts *o);
 
 /** A bin with many incidents. */
 typedef struct bt_hotspot {
-    double from_m, to_m;   /**< The bin. */
-    size_t count;
+    double from_m;         /**< Start of the bin (chainage). */
+    double to_m;           /**< End of the bin. */
+    size_t count;          /**< Incidents in it. */
     const char *place;     /**< Nearest place to the bin's middle, or NULL. */
     double place_m;        /**< Its distance from there. */
 } bt_hotspot;
 
 /** The result of bt_border_profile(). One allocation, freed by bt_profile_free(). */
 typedef struct bt_profile {
-    double bin_m;
+    double bin_m;          /**< Bin size in metres. */
     size_t nbins;          /**< ceil(border length / bin_m), at least 1 (a length
                                 within 1e-9 of a whole number of bins opens no extra
                                 bin; the far end counts in the last bin). */
@@ -1475,7 +1488,7 @@ typedef struct bt_profile {
                                 max_offset_m from the line (not counted in the bins). */
     size_t nhotspots;      /**< Non-empty bins by decreasing count (ties: lower
                                 chainage first), at most top_n. */
-    const bt_hotspot *hotspots;
+    const bt_hotspot *hotspots; /**< nhotspots hotspots. */
 } bt_profile;
 
 /**
@@ -1491,7 +1504,7 @@ BT_API void bt_profile_free(bt_profile *p);
 
 /** An incident located on a border, from the stored chainage. */
 typedef struct bt_chainage_hit {
-    int64_t incident_id;
+    int64_t incident_id;   /**< The incident. */
     int64_t segment_id;    /**< Nearest segment (any part). */
     double chainage_m;     /**< From the border's default origin. */
     double offset_m;       /**< Geodesic distance to that segment. */
@@ -1530,7 +1543,8 @@ typedef struct bt_cluster_opts {
     size_t min_pts;        /**< Neighbours (counting the point) for a core point.
                                 Default 3. */
     bt_bbox box;           /**< Incidents in this box. Default: the whole world. */
-    int64_t from, to;      /**< Time window (overlap). Default: none. */
+    int64_t from;          /**< Time window (overlap): its start. Default INT64_MIN (none). */
+    int64_t to;            /**< Its end. Default INT64_MAX (none). */
     unsigned types;        /**< Mask of (1u << ::bt_incident_type); 0 = all. */
     const bt_query *query; /**< If not NULL, the incidents are those of this query
                                 (bt_incident_query()) and box, from, to and types above
@@ -1546,7 +1560,7 @@ typedef struct bt_clusters {
     size_t n;                /**< Incidents examined. */
     const int64_t *ids;      /**< Their ids, increasing. */
     const long *labels;      /**< labels[i]: cluster 1..nclusters of ids[i], 0 = noise. */
-    size_t nclusters;
+    size_t nclusters;        /**< Number of clusters. */
 } bt_clusters;
 
 /**
