@@ -9,14 +9,11 @@
 
 #include "sqlite_internal.h"
 #include "sqlite_analysis.h"
-#include "sqlite_interventions.h"
 #include "sqlite_index.h"
+#include "sqlite_interventions.h"
+#include "sqlite_iter.h"
 #include "sqlite_places.h"
 #include "sqlite_splite.h"
-#include "sqlite_index.h"
-#include "sqlite_iter.h"
-#include "sqlite_places.h"
-#include "sqlite_iter.h"
 
 #include <dlfcn.h>
 #include <errno.h>
