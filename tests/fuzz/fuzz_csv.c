@@ -8,7 +8,8 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const bt_table tables[] = {BT_TABLE_BORDERS, BT_TABLE_INSTALLATIONS,
-                                      BT_TABLE_INCIDENTS, BT_TABLE_SOURCES, BT_TABLE_PLACES};
+                                      BT_TABLE_INCIDENTS, BT_TABLE_SOURCES, BT_TABLE_PLACES,
+                                      BT_TABLE_INTERVENTIONS};
     int skip = (int)(size & 1u);
     for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++)
         bt_fuzz_import((const char *)data, size, "fuzz.csv", tables[i], BT_FORMAT_CSV, skip);
