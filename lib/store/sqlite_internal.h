@@ -154,6 +154,28 @@ void bt__sq_bulk_reset(bt_store *s);
  *  BT__SCHEMA_VERSION. */
 int bt__sq_migrate(bt_store *s, int from);
 
+/* ---- binding and reading columns (sqlite_records.c) ---- */
+
+/** Binds text, or NULL for a NULL pointer. */
+int bt__sq_bind_text(sqlite3_stmt *st, int i, const char *text);
+/** Binds an enumeration value by its I/O name; BT_ERR_INVALID naming @p what if it
+ *  is not a value of @p which. */
+int bt__sq_bind_enum(bt_store *s, sqlite3_stmt *st, int i, bt_enum which, int value,
+                     const char *what);
+/** Binds an optional date as (t, precision name) at columns @p it, @p ip: two NULLs
+ *  when absent. */
+int bt__sq_bind_date(bt_store *s, sqlite3_stmt *st, int it, int ip, bt_date d,
+                     const char *what);
+/** A text column, NULL for SQL NULL. */
+const char *bt__sq_col_text(sqlite3_stmt *st, int i);
+/** An enumeration column by its I/O name; BT_ERR_INTERNAL naming the column if the
+ *  file holds an unknown value. */
+int bt__sq_col_enum(bt_store *s, sqlite3_stmt *st, int i, bt_enum which, int *value,
+                    const char *what);
+/** An optional date from columns @p it (t) and @p ip (precision name). */
+int bt__sq_col_date(bt_store *s, sqlite3_stmt *st, int it, int ip, bt_date *d,
+                    const char *what);
+
 /* ---- SpatiaLite geometry BLOBs (splite_blob.c) ---- */
 
 /** Size of the BLOB of a Point (n == 1) or a LineString (n >= 2). */

@@ -45,62 +45,13 @@ static int prepare(bt_store *s, const char *sql, sqlite3_stmt **st, const char *
     return BT_OK;
 }
 
-static void bind_text(sqlite3_stmt *st, int i, const char *text)
-{
-    if (text)
-        sqlite3_bind_text(st, i, text, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, i);
-}
-
-/* An optional date: two NULLs when absent. Precisions were validated by the caller. */
-static void bind_date(sqlite3_stmt *st, int it, int ip, bt_date d)
-{
-    if (d.precision == BT_TIME_NONE) {
-        sqlite3_bind_null(st, it);
-        sqlite3_bind_null(st, ip);
-        return;
-    }
-    sqlite3_bind_int64(st, it, d.t);
-    sqlite3_bind_text(st, ip, bt_enum_name(BT_ENUM_TIME_PRECISION, (int)d.precision), -1,
-                      SQLITE_STATIC);
-}
-
-static const char *col_text(sqlite3_stmt *st, int i)
-{
-    return sqlite3_column_type(st, i) == SQLITE_NULL ? NULL
-                                                      : (const char *)sqlite3_column_text(st, i);
-}
-
-static int col_enum(bt_store *s, sqlite3_stmt *st, int i, bt_enum which, int *value,
-                    const char *what)
-{
-    const char *text = col_text(st, i);
-    if (!text || bt_enum_parse(which, text, value) != BT_OK)
-        return bt__error(s, BT_ERR_INTERNAL, "%s: column '%s' holds an unknown value '%.40s'",
-                         what, sqlite3_column_name(st, i), text ? text : "NULL");
-    return BT_OK;
-}
-
-static int col_date(bt_store *s, sqlite3_stmt *st, int it, int ip, bt_date *d, const char *what)
-{
-    d->t = 0;
-    d->precision = BT_TIME_NONE;
-    if (sqlite3_column_type(st, it) == SQLITE_NULL) return BT_OK;
-    int p = 0;
-    int rc = col_enum(s, st, ip, BT_ENUM_TIME_PRECISION, &p, what);
-    d->t = sqlite3_column_int64(st, it);
-    d->precision = (bt_time_precision)p;
-    return rc;
-}
-
 /* Whether some segment carries the border name. */
 static int border_exists(bt_store *s, const char *border, const char *what)
 {
     sqlite3_stmt *st = NULL;
     int rc = prepare(s, "SELECT 1 FROM borders WHERE border = ?1 LIMIT 1", &st, what);
     if (rc) return rc;
-    bind_text(st, 1, border);
+    bt__sq_bind_text(st, 1, border);
     int src = sqlite3_step(st);
     sqlite3_finalize(st);
     if (src == SQLITE_DONE)
@@ -172,15 +123,15 @@ static int iv_write(bt_store *s, const bt_intervention *iv, bool update, int64_t
         bt__free(blob);
         return rc;
     }
-    bind_text(st, 1, iv->ref);
-    bind_text(st, 2, iv->name);
+    bt__sq_bind_text(st, 1, iv->ref);
+    bt__sq_bind_text(st, 2, iv->name);
     sqlite3_bind_text(st, 3, bt_enum_name(BT_ENUM_INTERVENTION_KIND, (int)iv->kind), -1,
                       SQLITE_STATIC);
-    bind_date(st, 4, 5, iv->start);
-    bind_date(st, 6, 7, iv->end);
-    bind_text(st, 8, iv->summary);
-    bind_text(st, 9, iv->citation);
-    bind_text(st, 10, iv->border);
+    bt__sq_bind_date(s, st, 4, 5, iv->start, what);
+    bt__sq_bind_date(s, st, 6, 7, iv->end, what);
+    bt__sq_bind_text(st, 8, iv->summary);
+    bt__sq_bind_text(st, 9, iv->citation);
+    bt__sq_bind_text(st, 10, iv->border);
     sqlite3_bind_double(st, 11, iv->from_m);
     /* to the far end: NULL (SQLite would keep an infinity, but other tools may not) */
     if (isinf(iv->to_m))
@@ -254,15 +205,15 @@ int bt__sq_intervention_get(bt_store *s, int64_t id, bt_intervention **out)
     memset(&iv, 0, sizeof iv);
     int kind = 0;
     iv.id = sqlite3_column_int64(st, 0);
-    iv.ref = col_text(st, 1);
-    iv.name = col_text(st, 2);
-    rc = col_enum(s, st, 3, BT_ENUM_INTERVENTION_KIND, &kind, what);
+    iv.ref = bt__sq_col_text(st, 1);
+    iv.name = bt__sq_col_text(st, 2);
+    rc = bt__sq_col_enum(s, st, 3, BT_ENUM_INTERVENTION_KIND, &kind, what);
     iv.kind = (bt_intervention_kind)kind;
-    if (!rc) rc = col_date(s, st, 4, 5, &iv.start, what);
-    if (!rc) rc = col_date(s, st, 6, 7, &iv.end, what);
-    iv.summary = col_text(st, 8);
-    iv.citation = col_text(st, 9);
-    iv.border = col_text(st, 10);
+    if (!rc) rc = bt__sq_col_date(s, st, 4, 5, &iv.start, what);
+    if (!rc) rc = bt__sq_col_date(s, st, 6, 7, &iv.end, what);
+    iv.summary = bt__sq_col_text(st, 8);
+    iv.citation = bt__sq_col_text(st, 9);
+    iv.border = bt__sq_col_text(st, 10);
     iv.from_m = sqlite3_column_double(st, 11);
     iv.to_m = sqlite3_column_type(st, 12) == SQLITE_NULL ? INFINITY
                                                          : sqlite3_column_double(st, 12);
@@ -296,7 +247,7 @@ int bt__sq_intervention_find(bt_store *s, const char *ref, int64_t *id)
     int rc = prepare(s, "SELECT id FROM interventions WHERE ref = ?1", &st,
                      "finding an intervention");
     if (rc) return rc;
-    bind_text(st, 1, ref);
+    bt__sq_bind_text(st, 1, ref);
     int src = sqlite3_step(st);
     if (src == SQLITE_ROW)
         *id = sqlite3_column_int64(st, 0);
@@ -336,7 +287,7 @@ int bt__sq_intervention_ids(bt_store *s, const char *border, int64_t **ids, size
                      " ORDER BY start_t, id",
                      &st, "listing interventions");
     if (rc) return rc;
-    bind_text(st, 1, border);
+    bt__sq_bind_text(st, 1, border);
     size_t cap = 0;
     int src;
     while ((src = sqlite3_step(st)) == SQLITE_ROW) {
@@ -373,7 +324,7 @@ int bt__sq_intervention_segment_check(bt_store *s, int64_t segment_id, const cha
                      &st, "checking the interventions of a border");
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, segment_id);
-    bind_text(st, 2, new_border);
+    bt__sq_bind_text(st, 2, new_border);
     int src = sqlite3_step(st);
     if (src == SQLITE_ROW && sqlite3_column_int64(st, 1) > 0)
         rc = bt__error(s, BT_ERR_CONSTRAINT,

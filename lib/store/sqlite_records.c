@@ -18,12 +18,12 @@
 /* ------------------------------------------------------------------------- */
 /* Binding */
 
-static int bind_text(sqlite3_stmt *st, int i, const char *text)
+int bt__sq_bind_text(sqlite3_stmt *st, int i, const char *text)
 {
     return text ? sqlite3_bind_text(st, i, text, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
 }
 
-static int bind_enum(bt_store *s, sqlite3_stmt *st, int i, bt_enum which, int value,
+int bt__sq_bind_enum(bt_store *s, sqlite3_stmt *st, int i, bt_enum which, int value,
                      const char *what)
 {
     const char *name = bt_enum_name(which, value);
@@ -36,7 +36,7 @@ static int bind_enum(bt_store *s, sqlite3_stmt *st, int i, bt_enum which, int va
 }
 
 /* An optional date: two NULLs when absent. */
-static int bind_date(bt_store *s, sqlite3_stmt *st, int it, int ip, bt_date d, const char *what)
+int bt__sq_bind_date(bt_store *s, sqlite3_stmt *st, int it, int ip, bt_date d, const char *what)
 {
     if (d.precision == BT_TIME_NONE) {
         sqlite3_bind_null(st, it);
@@ -44,7 +44,7 @@ static int bind_date(bt_store *s, sqlite3_stmt *st, int it, int ip, bt_date d, c
         return BT_OK;
     }
     sqlite3_bind_int64(st, it, d.t);
-    return bind_enum(s, st, ip, BT_ENUM_TIME_PRECISION, (int)d.precision, what);
+    return bt__sq_bind_enum(s, st, ip, BT_ENUM_TIME_PRECISION, (int)d.precision, what);
 }
 
 /* Binds a Point or LineString BLOB; *heap receives a buffer to free after the step. */
@@ -70,23 +70,23 @@ static int bind_geom(bt_store *s, sqlite3_stmt *st, int i, const bt_lonlat *pts,
 /* ------------------------------------------------------------------------- */
 /* Reading columns */
 
-static const char *col_text(sqlite3_stmt *st, int i)
+const char *bt__sq_col_text(sqlite3_stmt *st, int i)
 {
     return sqlite3_column_type(st, i) == SQLITE_NULL ? NULL
                                                       : (const char *)sqlite3_column_text(st, i);
 }
 
-static int col_enum(bt_store *s, sqlite3_stmt *st, int i, bt_enum which, int *value,
+int bt__sq_col_enum(bt_store *s, sqlite3_stmt *st, int i, bt_enum which, int *value,
                     const char *what)
 {
-    const char *text = col_text(st, i);
+    const char *text = bt__sq_col_text(st, i);
     if (!text || bt_enum_parse(which, text, value) != BT_OK)
         return bt__error(s, BT_ERR_INTERNAL, "%s: column '%s' holds an unknown value '%.40s'",
                          what, sqlite3_column_name(st, i), text ? text : "NULL");
     return BT_OK;
 }
 
-static int col_date(bt_store *s, sqlite3_stmt *st, int it, int ip, bt_date *d, const char *what)
+int bt__sq_col_date(bt_store *s, sqlite3_stmt *st, int it, int ip, bt_date *d, const char *what)
 {
     if (sqlite3_column_type(st, it) == SQLITE_NULL) {
         d->t = 0;
@@ -94,7 +94,7 @@ static int col_date(bt_store *s, sqlite3_stmt *st, int it, int ip, bt_date *d, c
         return BT_OK;
     }
     int p = 0;
-    int rc = col_enum(s, st, ip, BT_ENUM_TIME_PRECISION, &p, what);
+    int rc = bt__sq_col_enum(s, st, ip, BT_ENUM_TIME_PRECISION, &p, what);
     d->t = sqlite3_column_int64(st, it);
     d->precision = (bt_time_precision)p;
     return rc;
@@ -181,7 +181,7 @@ static int find_id(bt_store *s, enum bt__stmt_id sid, const char *key, int64_t *
     sqlite3_stmt *st;
     int rc = bt__sq_acquire(s, sid, &st);
     if (rc) return rc;
-    bind_text(st, 1, key);
+    bt__sq_bind_text(st, 1, key);
     int src = sqlite3_step(st);
     if (src == SQLITE_ROW)
         *id = sqlite3_column_int64(st, 0);
@@ -233,11 +233,11 @@ static int get_row(bt_store *s, enum bt__stmt_id sid, int64_t id, sqlite3_stmt *
 static int bind_segment(bt_store *s, sqlite3_stmt *st, const bt_segment *seg,
                         unsigned char *small, unsigned char **heap, const char *what)
 {
-    bind_text(st, 1, seg->border);
-    bind_text(st, 2, seg->name);
+    bt__sq_bind_text(st, 1, seg->border);
+    bt__sq_bind_text(st, 2, seg->name);
     sqlite3_bind_int(st, 3, seg->seq);
-    int rc = bind_enum(s, st, 4, BT_ENUM_SEGMENT_KIND, (int)seg->kind, what);
-    bind_text(st, 5, seg->river);
+    int rc = bt__sq_bind_enum(s, st, 4, BT_ENUM_SEGMENT_KIND, (int)seg->kind, what);
+    bt__sq_bind_text(st, 5, seg->river);
     if (!rc) rc = bind_geom(s, st, 6, seg->points, seg->npoints, small, heap, what);
     return rc;
 }
@@ -292,12 +292,12 @@ int bt__sq_segment_get(bt_store *s, int64_t id, bt_segment **out)
     bool line = false;
     int kind = 0;
     seg.id = sqlite3_column_int64(st, 0);
-    seg.border = col_text(st, 1);
-    seg.name = col_text(st, 2);
+    seg.border = bt__sq_col_text(st, 1);
+    seg.name = bt__sq_col_text(st, 2);
     seg.seq = sqlite3_column_int(st, 3);
-    rc = col_enum(s, st, 4, BT_ENUM_SEGMENT_KIND, &kind, what);
+    rc = bt__sq_col_enum(s, st, 4, BT_ENUM_SEGMENT_KIND, &kind, what);
     seg.kind = (bt_segment_kind)kind;
-    seg.river = col_text(st, 5);
+    seg.river = bt__sq_col_text(st, 5);
     if (!rc) rc = col_geom(s, st, 6, &pts, &seg.npoints, &line, what);
     if (!rc && !line) rc = bt__error(s, BT_ERR_INTERNAL, "%s: geometry is not a LineString", what);
     if (!rc) {
@@ -330,24 +330,24 @@ static int bind_installation(bt_store *s, sqlite3_stmt *st, const bt_installatio
                              unsigned char *small, unsigned char **heap, const char *what)
 {
     int rc = BT_OK;
-    bind_text(st, 1, in->ref);
-    if (!rc) rc = bind_enum(s, st, 2, BT_ENUM_INSTALL_KIND, (int)in->kind, what);
-    if (!rc) rc = bind_enum(s, st, 3, BT_ENUM_FENCE_LAYER, (int)in->layer, what);
-    if (!rc) rc = bind_enum(s, st, 4, BT_ENUM_MATERIAL, (int)in->material, what);
-    if (!rc) rc = bind_enum(s, st, 5, BT_ENUM_YESNO, (int)in->barbed, what);
-    if (!rc) rc = bind_enum(s, st, 6, BT_ENUM_YESNO, (int)in->electrified, what);
+    bt__sq_bind_text(st, 1, in->ref);
+    if (!rc) rc = bt__sq_bind_enum(s, st, 2, BT_ENUM_INSTALL_KIND, (int)in->kind, what);
+    if (!rc) rc = bt__sq_bind_enum(s, st, 3, BT_ENUM_FENCE_LAYER, (int)in->layer, what);
+    if (!rc) rc = bt__sq_bind_enum(s, st, 4, BT_ENUM_MATERIAL, (int)in->material, what);
+    if (!rc) rc = bt__sq_bind_enum(s, st, 5, BT_ENUM_YESNO, (int)in->barbed, what);
+    if (!rc) rc = bt__sq_bind_enum(s, st, 6, BT_ENUM_YESNO, (int)in->electrified, what);
     if (isnan(in->height_m))
         sqlite3_bind_null(st, 7);
     else
         sqlite3_bind_double(st, 7, in->height_m);
-    bind_text(st, 8, in->post_material);
-    if (!rc) rc = bind_enum(s, st, 9, BT_ENUM_QUALITY, (int)in->quality, what);
-    if (!rc) rc = bind_enum(s, st, 10, BT_ENUM_PERMANENCE, (int)in->permanence, what);
-    if (!rc) rc = bind_enum(s, st, 11, BT_ENUM_INSTALL_STATUS, (int)in->status, what);
-    if (!rc) rc = bind_date(s, st, 12, 13, in->start, what);
-    if (!rc) rc = bind_date(s, st, 14, 15, in->end, what);
-    bind_text(st, 16, in->condition);
-    if (!rc) rc = bind_enum(s, st, 17, BT_ENUM_OBSERVATION, (int)in->observed_by, what);
+    bt__sq_bind_text(st, 8, in->post_material);
+    if (!rc) rc = bt__sq_bind_enum(s, st, 9, BT_ENUM_QUALITY, (int)in->quality, what);
+    if (!rc) rc = bt__sq_bind_enum(s, st, 10, BT_ENUM_PERMANENCE, (int)in->permanence, what);
+    if (!rc) rc = bt__sq_bind_enum(s, st, 11, BT_ENUM_INSTALL_STATUS, (int)in->status, what);
+    if (!rc) rc = bt__sq_bind_date(s, st, 12, 13, in->start, what);
+    if (!rc) rc = bt__sq_bind_date(s, st, 14, 15, in->end, what);
+    bt__sq_bind_text(st, 16, in->condition);
+    if (!rc) rc = bt__sq_bind_enum(s, st, 17, BT_ENUM_OBSERVATION, (int)in->observed_by, what);
     if (in->source_id != 0)
         sqlite3_bind_int64(st, 18, in->source_id);
     else
@@ -416,21 +416,21 @@ int bt__sq_installation_get(bt_store *s, int64_t id, bt_installation **out)
     bt_lonlat *pts = NULL;
     bool line = false;
     in.id = sqlite3_column_int64(st, 0);
-    in.ref = col_text(st, 1);
-    if (!rc) rc = col_enum(s, st, 2, BT_ENUM_INSTALL_KIND, &v[0], what);
-    if (!rc) rc = col_enum(s, st, 3, BT_ENUM_FENCE_LAYER, &v[1], what);
-    if (!rc) rc = col_enum(s, st, 4, BT_ENUM_MATERIAL, &v[2], what);
-    if (!rc) rc = col_enum(s, st, 5, BT_ENUM_YESNO, &v[3], what);
-    if (!rc) rc = col_enum(s, st, 6, BT_ENUM_YESNO, &v[4], what);
+    in.ref = bt__sq_col_text(st, 1);
+    if (!rc) rc = bt__sq_col_enum(s, st, 2, BT_ENUM_INSTALL_KIND, &v[0], what);
+    if (!rc) rc = bt__sq_col_enum(s, st, 3, BT_ENUM_FENCE_LAYER, &v[1], what);
+    if (!rc) rc = bt__sq_col_enum(s, st, 4, BT_ENUM_MATERIAL, &v[2], what);
+    if (!rc) rc = bt__sq_col_enum(s, st, 5, BT_ENUM_YESNO, &v[3], what);
+    if (!rc) rc = bt__sq_col_enum(s, st, 6, BT_ENUM_YESNO, &v[4], what);
     in.height_m = sqlite3_column_type(st, 7) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 7);
-    in.post_material = col_text(st, 8);
-    if (!rc) rc = col_enum(s, st, 9, BT_ENUM_QUALITY, &v[5], what);
-    if (!rc) rc = col_enum(s, st, 10, BT_ENUM_PERMANENCE, &v[6], what);
-    if (!rc) rc = col_enum(s, st, 11, BT_ENUM_INSTALL_STATUS, &v[7], what);
-    if (!rc) rc = col_date(s, st, 12, 13, &in.start, what);
-    if (!rc) rc = col_date(s, st, 14, 15, &in.end, what);
-    in.condition = col_text(st, 16);
-    if (!rc) rc = col_enum(s, st, 17, BT_ENUM_OBSERVATION, &v[8], what);
+    in.post_material = bt__sq_col_text(st, 8);
+    if (!rc) rc = bt__sq_col_enum(s, st, 9, BT_ENUM_QUALITY, &v[5], what);
+    if (!rc) rc = bt__sq_col_enum(s, st, 10, BT_ENUM_PERMANENCE, &v[6], what);
+    if (!rc) rc = bt__sq_col_enum(s, st, 11, BT_ENUM_INSTALL_STATUS, &v[7], what);
+    if (!rc) rc = bt__sq_col_date(s, st, 12, 13, &in.start, what);
+    if (!rc) rc = bt__sq_col_date(s, st, 14, 15, &in.end, what);
+    in.condition = bt__sq_col_text(st, 16);
+    if (!rc) rc = bt__sq_col_enum(s, st, 17, BT_ENUM_OBSERVATION, &v[8], what);
     in.source_id = sqlite3_column_int64(st, 18); /* NULL reads as 0 */
     in.credibility = sqlite3_column_int(st, 19);
     in.kind = (bt_install_kind)v[0];
@@ -465,21 +465,21 @@ static int bind_incident(bt_store *s, sqlite3_stmt *st, const bt_incident *inc,
                          unsigned char *blob, const char *what)
 {
     int rc = BT_OK;
-    bind_text(st, 1, inc->ref);
-    if (!rc) rc = bind_enum(s, st, 2, BT_ENUM_INCIDENT_TYPE, (int)inc->type, what);
+    bt__sq_bind_text(st, 1, inc->ref);
+    if (!rc) rc = bt__sq_bind_enum(s, st, 2, BT_ENUM_INCIDENT_TYPE, (int)inc->type, what);
     sqlite3_bind_double(st, 3, inc->where.lon);
     sqlite3_bind_double(st, 4, inc->where.lat);
     sqlite3_bind_double(st, 5, inc->uncertainty_m);
-    if (!rc) rc = bind_enum(s, st, 6, BT_ENUM_LOC_PRECISION, (int)inc->loc_precision, what);
+    if (!rc) rc = bt__sq_bind_enum(s, st, 6, BT_ENUM_LOC_PRECISION, (int)inc->loc_precision, what);
     sqlite3_bind_int64(st, 7, inc->start);
     if (inc->end == BT_TIME_OPEN)
         sqlite3_bind_null(st, 8);
     else
         sqlite3_bind_int64(st, 8, inc->end);
-    if (!rc) rc = bind_enum(s, st, 9, BT_ENUM_TIME_PRECISION, (int)inc->time_precision, what);
-    if (!rc) rc = bind_date(s, st, 10, 11, inc->reported, what);
-    bind_text(st, 12, inc->summary);
-    if (!rc) rc = bind_enum(s, st, 13, BT_ENUM_VERIFICATION, (int)inc->verification, what);
+    if (!rc) rc = bt__sq_bind_enum(s, st, 9, BT_ENUM_TIME_PRECISION, (int)inc->time_precision, what);
+    if (!rc) rc = bt__sq_bind_date(s, st, 10, 11, inc->reported, what);
+    bt__sq_bind_text(st, 12, inc->summary);
+    if (!rc) rc = bt__sq_bind_enum(s, st, 13, BT_ENUM_VERIFICATION, (int)inc->verification, what);
     if (!rc) {
         bt__splite_encode(blob, &inc->where, 1);
         sqlite3_bind_blob(st, 14, blob, (int)bt__splite_blob_size(1), SQLITE_STATIC);
@@ -535,17 +535,17 @@ static int read_incident(bt_store *s, sqlite3_stmt *st, bt_incident *inc)
     memset(inc, 0, sizeof *inc);
     inc->id = sqlite3_column_int64(st, 0);
     snprintf(what, sizeof what, "incident %lld", (long long)inc->id);
-    inc->ref = col_text(st, 1);
-    if (!rc) rc = col_enum(s, st, 2, BT_ENUM_INCIDENT_TYPE, &v[0], what);
+    inc->ref = bt__sq_col_text(st, 1);
+    if (!rc) rc = bt__sq_col_enum(s, st, 2, BT_ENUM_INCIDENT_TYPE, &v[0], what);
     inc->uncertainty_m = sqlite3_column_double(st, 3);
-    if (!rc) rc = col_enum(s, st, 4, BT_ENUM_LOC_PRECISION, &v[1], what);
+    if (!rc) rc = bt__sq_col_enum(s, st, 4, BT_ENUM_LOC_PRECISION, &v[1], what);
     inc->start = sqlite3_column_int64(st, 5);
     inc->end = sqlite3_column_type(st, 6) == SQLITE_NULL ? BT_TIME_OPEN
                                                          : sqlite3_column_int64(st, 6);
-    if (!rc) rc = col_enum(s, st, 7, BT_ENUM_TIME_PRECISION, &v[2], what);
-    if (!rc) rc = col_date(s, st, 8, 9, &inc->reported, what);
-    inc->summary = col_text(st, 10);
-    if (!rc) rc = col_enum(s, st, 11, BT_ENUM_VERIFICATION, &v[3], what);
+    if (!rc) rc = bt__sq_col_enum(s, st, 7, BT_ENUM_TIME_PRECISION, &v[2], what);
+    if (!rc) rc = bt__sq_col_date(s, st, 8, 9, &inc->reported, what);
+    inc->summary = bt__sq_col_text(st, 10);
+    if (!rc) rc = bt__sq_col_enum(s, st, 11, BT_ENUM_VERIFICATION, &v[3], what);
     if (!rc) rc = col_point(s, st, 12, &inc->where, what);
     inc->type = (bt_incident_type)v[0];
     inc->loc_precision = (bt_loc_precision)v[1];
@@ -613,12 +613,12 @@ int bt__sq_incident_scan_bbox(bt_store *s, bt_bbox box, int64_t from, int64_t to
 
 static int bind_source(bt_store *s, sqlite3_stmt *st, const bt_source *src, char *grade)
 {
-    bind_text(st, 1, src->name);
-    int rc = bind_enum(s, st, 2, BT_ENUM_SOURCE_TYPE, (int)src->type, "source");
+    bt__sq_bind_text(st, 1, src->name);
+    int rc = bt__sq_bind_enum(s, st, 2, BT_ENUM_SOURCE_TYPE, (int)src->type, "source");
     grade[0] = src->reliability;
     grade[1] = '\0';
     sqlite3_bind_text(st, 3, grade, 1, SQLITE_STATIC);
-    bind_text(st, 4, src->notes);
+    bt__sq_bind_text(st, 4, src->notes);
     return rc;
 }
 
@@ -671,12 +671,12 @@ int bt__sq_source_get(bt_store *s, int64_t id, bt_source **out)
     bt_source src = {0};
     int type = 0;
     src.id = sqlite3_column_int64(st, 0);
-    src.name = col_text(st, 1);
-    rc = col_enum(s, st, 2, BT_ENUM_SOURCE_TYPE, &type, what);
+    src.name = bt__sq_col_text(st, 1);
+    rc = bt__sq_col_enum(s, st, 2, BT_ENUM_SOURCE_TYPE, &type, what);
     src.type = (bt_source_type)type;
-    const char *grade = col_text(st, 3);
+    const char *grade = bt__sq_col_text(st, 3);
     src.reliability = grade ? grade[0] : '\0';
-    src.notes = col_text(st, 4);
+    src.notes = bt__sq_col_text(st, 4);
     if (!rc) {
         *out = bt__source_dup(&src);
         if (!*out) rc = bt__error(s, BT_ERR_NOMEM, "%s: out of memory", what);
@@ -755,7 +755,7 @@ static int link_write(bt_store *s, const bt_report_link *l, bool update)
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, l->incident_id);
     sqlite3_bind_int64(st, 2, l->source_id);
-    rc = bind_date(s, st, 3, 4, l->reported, "report link");
+    rc = bt__sq_bind_date(s, st, 3, 4, l->reported, "report link");
     sqlite3_bind_int(st, 5, l->credibility);
     bool fk = false;
     if (!rc) {
@@ -797,7 +797,7 @@ int bt__sq_link_get(bt_store *s, int64_t incident_id, int64_t source_id, bt_repo
     int src = sqlite3_step(st);
     if (src == SQLITE_ROW) {
         bt_report_link l = {incident_id, source_id, {0, BT_TIME_NONE}, 0};
-        rc = col_date(s, st, 0, 1, &l.reported, "report link");
+        rc = bt__sq_col_date(s, st, 0, 1, &l.reported, "report link");
         l.credibility = sqlite3_column_int(st, 2);
         if (!rc) *out = l;
     } else if (src == SQLITE_DONE) {
@@ -861,7 +861,7 @@ int bt__sq_link_list(bt_store *s, int64_t incident_id, bt_report_link **out, siz
         bt_report_link *l = &arr[len];
         l->incident_id = incident_id;
         l->source_id = sqlite3_column_int64(st, 0);
-        rc = col_date(s, st, 1, 2, &l->reported, "report link");
+        rc = bt__sq_col_date(s, st, 1, 2, &l->reported, "report link");
         l->credibility = sqlite3_column_int(st, 3);
         if (rc) break;
         len++;
@@ -890,9 +890,9 @@ static int place_write(bt_store *s, const bt_place *p, bool update, int64_t *id)
     int rc = bt__sq_acquire(s, sid, &st);
     if (rc) return rc;
     unsigned char blob[POINT_BLOB_SIZE];
-    bind_text(st, 1, p->name);
-    bind_text(st, 2, p->country);
-    bind_text(st, 3, p->admin1);
+    bt__sq_bind_text(st, 1, p->name);
+    bt__sq_bind_text(st, 2, p->country);
+    bt__sq_bind_text(st, 3, p->admin1);
     bt__splite_encode(blob, &p->where, 1);
     sqlite3_bind_blob(st, 4, blob, (int)bt__splite_blob_size(1), SQLITE_STATIC);
     if (update) sqlite3_bind_int64(st, 5, p->id);
@@ -929,9 +929,9 @@ int bt__sq_place_get(bt_store *s, int64_t id, bt_place **out)
     snprintf(what, sizeof what, "place %lld", (long long)id);
     bt_place p = {0};
     p.id = sqlite3_column_int64(st, 0);
-    p.name = col_text(st, 1);
-    p.country = col_text(st, 2);
-    p.admin1 = col_text(st, 3);
+    p.name = bt__sq_col_text(st, 1);
+    p.country = bt__sq_col_text(st, 2);
+    p.admin1 = bt__sq_col_text(st, 3);
     rc = col_point(s, st, 4, &p.where, what);
     if (!rc) {
         *out = bt__place_dup(&p);
