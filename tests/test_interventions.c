@@ -43,13 +43,7 @@ static int setup(void **state)
     if (bt_store_open(fx_file(&f->dir, "iv.sqlite", f->path, sizeof f->path),
                       BT_OPEN_READWRITE | BT_OPEN_CREATE, &f->s, NULL) != BT_OK)
         return -1;
-    bt_lonlat pts[21];
-    for (int i = 0; i <= 20; i++) pts[i] = at(500.0 * i, 0.0);
-    bt_segment seg = {0, "T", "line", 0, BT_SEGMENT_LAND, NULL, pts, 21};
-    if (bt_segment_add(f->s, &seg, NULL) != BT_OK) return -1;
-    bt_lonlat other[2] = {{127.0, 40.0}, {127.1, 40.0}};
-    bt_segment oseg = {0, "U", "x", 0, BT_SEGMENT_LAND, NULL, other, 2};
-    if (bt_segment_add(f->s, &oseg, NULL) != BT_OK) return -1;
+    if (add_test_borders(f->s) != 0) return -1;
     if (bt_border_open(f->s, "T", NULL, &f->b) != BT_OK) return -1;
     *state = f;
     return 0;

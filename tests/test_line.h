@@ -32,4 +32,17 @@ static bt_lonlat at(double c, double off)
     return off > 0 ? along(on, azi2 - 90.0, off) : along(on, azi2 + 90.0, -off);
 }
 
+/* Adds the 10 km test border "T" (one segment, vertices every 500 m) and, elsewhere, a
+ * short border "U" whose segment must never be mixed into T's figures. */
+static inline int add_test_borders(bt_store *s)
+{
+    bt_lonlat pts[21];
+    for (int i = 0; i <= 20; i++) pts[i] = at(500.0 * i, 0.0);
+    bt_segment seg = {0, "T", "line", 0, BT_SEGMENT_LAND, NULL, pts, 21};
+    if (bt_segment_add(s, &seg, NULL) != BT_OK) return -1;
+    bt_lonlat other[2] = {{127.0, 40.0}, {127.1, 40.0}};
+    bt_segment oseg = {0, "U", "x", 0, BT_SEGMENT_LAND, NULL, other, 2};
+    return bt_segment_add(s, &oseg, NULL) == BT_OK ? 0 : -1;
+}
+
 #endif
