@@ -113,6 +113,27 @@ struct cand {
     double lb, ub; /* bounds of its geodesic distance */
 };
 
+/* Adds candidate nw to cv[0..*nc): a smaller upper bound drops what it rules out;
+ * when full (many edges at nearly one distance) the nearest are kept. */
+static void cand_add(struct cand *cv, size_t *nc, double *best_ub, struct cand nw)
+{
+    if (nw.ub < *best_ub) {
+        *best_ub = nw.ub;
+        size_t m = 0;
+        for (size_t c = 0; c < *nc; c++)
+            if (cv[c].lb <= *best_ub) cv[m++] = cv[c];
+        *nc = m;
+    }
+    if (*nc < MAX_CAND) {
+        cv[(*nc)++] = nw;
+        return;
+    }
+    size_t worst = 0;
+    for (size_t c = 1; c < *nc; c++)
+        if (cv[c].dpl > cv[worst].dpl) worst = c;
+    if (nw.dpl < cv[worst].dpl) cv[worst] = nw;
+}
+
 /* Measures a candidate exactly: the foot on the geodesic edge and the geodesic
  * distance to it. */
 static void exact_hit(const bt_border *b, bt_lonlat p, const struct cand *c, struct hit *h)
@@ -226,24 +247,7 @@ static bool nearest_edge(const bt_border *b, bt_lonlat p, bool chain_only, doubl
                     for (size_t c = 0; c < nc && !dup; c++) dup = cv[c].edge == ei;
                     if (dup) continue;
                     double ub = planar_ub(dpl) + e->sag;
-                    if (ub < best_ub) {
-                        best_ub = ub;
-                        /* drop what the new bound rules out */
-                        size_t m = 0;
-                        for (size_t c = 0; c < nc; c++)
-                            if (cv[c].lb <= best_ub) cv[m++] = cv[c];
-                        nc = m;
-                    }
-                    struct cand nw = {ei, t, cross, dpl, lb, ub};
-                    if (nc < MAX_CAND) {
-                        cv[nc++] = nw;
-                    } else {
-                        /* full (many edges at nearly one distance): keep the nearest */
-                        size_t worst = 0;
-                        for (size_t c = 1; c < nc; c++)
-                            if (cv[c].dpl > cv[worst].dpl) worst = c;
-                        if (dpl < cv[worst].dpl) cv[worst] = nw;
-                    }
+                    cand_add(cv, &nc, &best_ub, (struct cand){ei, t, cross, dpl, lb, ub});
                 }
             }
         }
@@ -545,22 +549,7 @@ static bool pick_edge(const bt_border *b, bt_lonlat p, const struct lbe *list, s
         double lb = planar_lb(dpl) - e->sag;
         if (lb > maxd || lb > best_ub) continue;
         double ub = planar_ub(dpl) + e->sag;
-        if (ub < best_ub) {
-            best_ub = ub;
-            size_t m = 0;
-            for (size_t c = 0; c < nc; c++)
-                if (cv[c].lb <= best_ub) cv[m++] = cv[c];
-            nc = m;
-        }
-        struct cand nw = {list[j].e, t, cross, dpl, lb, ub};
-        if (nc < MAX_CAND) {
-            cv[nc++] = nw;
-        } else {
-            size_t worst = 0;
-            for (size_t c = 1; c < nc; c++)
-                if (cv[c].dpl > cv[worst].dpl) worst = c;
-            if (dpl < cv[worst].dpl) cv[worst] = nw;
-        }
+        cand_add(cv, &nc, &best_ub, (struct cand){list[j].e, t, cross, dpl, lb, ub});
     }
     if (nc == 0) return false;
     size_t bi = 0;
