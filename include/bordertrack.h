@@ -1645,7 +1645,8 @@ BT_API int bt_intervention_delete(bt_store *store, int64_t id);
 /** Frees an intervention returned by the library. NULL is a no-op. */
 BT_API void bt_intervention_free(bt_intervention *iv);
 /**
- * Lists interventions in increasing start time (ties: increasing id).
+ * Lists interventions in increasing start time (ties: increasing id), all read from one
+ * snapshot of the store (a commit by another connection meanwhile is wholly in or out).
  * @param border NULL: all; else only those that apply to this border by name (area
  *        interventions are not listed then).
  * @param[out] out an array of @p n interventions (NULL when n is 0); free with

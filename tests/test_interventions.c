@@ -199,6 +199,19 @@ static void test_round_trip(void **state)
     bt_intervention_array_free(NULL, 0);
     assert_int_equal(bt_intervention_list(f->s, NULL, NULL, &n), BT_ERR_INVALID);
 
+    /* inside the caller's transaction the list's own snapshot nests in it: it sees the
+     * uncommitted delete, and the rollback afterwards still undoes it */
+    assert_int_equal(bt_store_begin(f->s), BT_OK);
+    assert_int_equal(bt_intervention_delete(f->s, c.id), BT_OK);
+    assert_int_equal(bt_intervention_list(f->s, NULL, &v, &n), BT_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(v[0]->id, a.id);
+    bt_intervention_array_free(v, n);
+    assert_int_equal(bt_store_rollback(f->s), BT_OK);
+    assert_int_equal(bt_intervention_list(f->s, NULL, &v, &n), BT_OK);
+    assert_int_equal(n, 2);
+    bt_intervention_array_free(v, n);
+
     bt_counts k;
     assert_int_equal(bt_store_count(f->s, &k), BT_OK);
     assert_int_equal(k.interventions, 2);

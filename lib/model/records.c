@@ -317,13 +317,20 @@ int bt_intervention_list(bt_store *store, const char *border, bt_intervention **
     if (!n) return null_arg(store, "bt_intervention_list", "n");
     int64_t *ids = NULL;
     size_t nids = 0;
-    int rc = store->be->intervention_ids(store, border, &ids, &nids);
+    /* the ids and the records from one snapshot: a savepoint is a read transaction
+     * when none is open, so another connection's commit cannot fall in between */
+    int rc = store->be->savepoint(store, "bt_ivlist");
     if (rc) return rc;
-    bt_intervention **v = nids ? bt__calloc(nids, sizeof *v) : NULL;
-    if (nids && !v) rc = bt__error(store, BT_ERR_NOMEM, "bt_intervention_list: out of memory");
+    rc = store->be->intervention_ids(store, border, &ids, &nids);
+    bt_intervention **v = !rc && nids ? bt__calloc(nids, sizeof *v) : NULL;
+    if (!rc && nids && !v)
+        rc = bt__error(store, BT_ERR_NOMEM, "bt_intervention_list: out of memory");
     size_t got = 0;
     for (; !rc && got < nids; got++) rc = store->be->intervention_get(store, ids[got], &v[got]);
     bt__free(ids);
+    /* nothing was written: release ends the read either way */
+    int rc2 = store->be->savepoint_release(store, "bt_ivlist");
+    if (!rc) rc = rc2;
     if (rc) {
         bt_intervention_array_free(v, nids);
         return rc;
