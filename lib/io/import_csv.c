@@ -303,8 +303,13 @@ static int read_wkt(cstate *cs, const char *text)
     if (!g) {
         char b[48];
         snprintf(b, sizeof b, "%.40s%s", text, strlen(text) > 40 ? "..." : "");
+        /* GEOS's reason (a ring that is not closed, where the parse stopped) went to
+         * the store's message through the context's error handler */
+        const char *m = bt_store_errmsg(im->s);
+        char why[160] = "";
+        if (strncmp(m, "GEOS: ", 6) == 0) snprintf(why, sizeof why, "; %s", m);
         return bt__import_fail(im, f, "wkt", BT_ERR_INVALID, "column 'wkt' is '%s'; expected "
-                               "WKT (POINT, LINESTRING, MULTILINESTRING or POLYGON)", b);
+                               "WKT (POINT, LINESTRING, MULTILINESTRING or POLYGON)%s", b, why);
     }
     int rc = BT_OK;
     int type = GEOSGeomTypeId_r(ctx, g);
