@@ -29,7 +29,12 @@ bt_store *btcli_open(const char *path, unsigned flags)
 void btcli_lib_error(const char *cmd, bt_store *s, int rc, const char *what)
 {
     const char *m = s ? bt_store_errmsg(s) : "";
-    fprintf(stderr, "bordertrack %s: %s: %s\n", cmd, what, *m ? m : bt_strerror(rc));
+    /* an import's message already starts with the file's name: say it once */
+    size_t wl = strlen(what);
+    if (strncmp(m, what, wl) == 0 && m[wl] == ':')
+        fprintf(stderr, "bordertrack %s: %s\n", cmd, m);
+    else
+        fprintf(stderr, "bordertrack %s: %s: %s\n", cmd, what, *m ? m : bt_strerror(rc));
 }
 
 void btcli_usage_error(const char *cmd, const char *fmt, ...)

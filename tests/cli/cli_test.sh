@@ -126,6 +126,8 @@ import)
     run 0 "$bt" init "$tmp/u0.db"
     run 1 "$bt" import "$tmp/u0.db" "$tmp/acts.geojson" --layer interventions
     has "acts.geojson: feature 1 (line 2, column 1): intervention 'PRK-CHN-CLOSURE-2020-01': border 'PRK-CHN' has no segment" "$tmp/err"
+    # the file is named once, by the library's message
+    has "bordertrack import: $tmp/acts.geojson: feature 1 (line 2" "$tmp/err"
     run 0 "$bt" import "$tmp/v.db" "$tmp/acts.geojson" --layer interventions
     has "acts.geojson: interventions: 2 features, 2 added" "$tmp/err"
     # usage errors
