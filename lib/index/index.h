@@ -137,7 +137,7 @@ int bt__kd_range(const struct bt__pts *p, size_t leaf, bt_bbox box, bt__cell_fn 
  * in units of 64 minutes rounded up (UINT16_MAX: no bound), as ldur[k]: with the
  * leaf sorted by tlo, the points that may overlap a window are one run of it, found
  * by binary search. *nt and *ldur are bt__malloc'd (caller frees); *nnodes is their
- * length in nodes. Under 0.9 bytes per point at leaf size 48 (10 bytes per node).
+ * length in nodes. Under 0.3 bytes per point at leaf size 192 (10 bytes per node).
  */
 int bt__kd_time_build(const struct bt__pts *p, size_t leaf, int32_t **nt, uint16_t **ldur,
                       size_t *nnodes);
