@@ -209,7 +209,7 @@ static int tcollect_pt(void *ctx, const struct bt__pts *p, size_t i, bool inside
 struct acell {
     bt_bbox a;
     int64_t *ids;
-    size_t n, inside_bad, inside_n;
+    size_t n, inside_bad, inside_n, spans;
 };
 
 static int acell_cell(void *ctx, double w, double s, double e, double n)
@@ -230,6 +230,15 @@ static int acell_pt(void *ctx, const struct bt__pts *p, size_t i, bool inside)
     if (inside && !in_a) c->inside_bad++;
     if (inside) c->inside_n++;
     if (in_a) c->ids[c->n++] = bt__pts_id(p, i);
+    return 0;
+}
+
+/* A whole subtree of a cell called in: every slot of it is in the area. */
+static int acell_span(void *ctx, const struct bt__pts *p, size_t left, size_t right)
+{
+    struct acell *c = ctx;
+    for (size_t i = left; i <= right; i++) acell_pt(ctx, p, i, true);
+    c->spans++;
     return 0;
 }
 
@@ -254,7 +263,7 @@ static void test_kd_inside_cells(void **state)
     size_t nn = 0;
     assert_int_equal(bt__kd_time_build(&p, 48, &nt, &ld, &nn), BT_OK);
     int64_t *ids = malloc(n * sizeof *ids), *want = malloc(n * sizeof *want);
-    size_t in_total = 0, inside_total = 0;
+    size_t in_total = 0, inside_total = 0, spans_total = 0;
     for (int qn = 0; qn < 100; qn++) {
         bt_bbox a;
         a.west = runif(&s, 119.0, 131.0);
@@ -272,19 +281,27 @@ static void test_kd_inside_cells(void **state)
                 p.lat[i] <= a.north && (!timed || pt_in_window(&p, i, from, to)))
                 want[nw++] = bt__pts_id(&p, i);
         qsort(want, nw, sizeof *want, cmp_i64);
-        struct acell c = {a, ids, 0, 0, 0};
-        assert_int_equal(bt__kd_range_time(&p, 48, b, timed ? nt : NULL, timed ? ld : NULL,
-                                           from, to, acell_cell, acell_pt, &c),
-                         0);
-        assert_int_equal(c.inside_bad, 0);
-        inside_total += c.inside_n;
-        qsort(ids, c.n, sizeof *ids, cmp_i64);
-        assert_int_equal(c.n, nw);
-        for (size_t i = 0; i < nw; i++) assert_true(ids[i] == want[i]);
+        /* with a span callback too: without a window subtrees come whole (never
+         * with one); the same answer either way */
+        for (int with_span = 0; with_span < 2; with_span++) {
+            struct acell c = {a, ids, 0, 0, 0, 0};
+            assert_int_equal(bt__kd_range_time(&p, 48, b, timed ? nt : NULL,
+                                               timed ? ld : NULL, from, to, acell_cell,
+                                               acell_pt, with_span ? acell_span : NULL, &c),
+                             0);
+            assert_int_equal(c.inside_bad, 0);
+            if (!with_span) inside_total += c.inside_n;
+            if (with_span && !timed) spans_total += c.spans;
+            if (timed) assert_int_equal(c.spans, 0);
+            qsort(ids, c.n, sizeof *ids, cmp_i64);
+            assert_int_equal(c.n, nw);
+            for (size_t i = 0; i < nw; i++) assert_true(ids[i] == want[i]);
+        }
         in_total += nw;
     }
     assert_true(in_total > 10000);
     assert_true(inside_total > in_total / 2); /* most came through cells called in */
+    assert_true(spans_total > 100);
     free(ids);
     free(want);
     bt__free(nt);
@@ -377,7 +394,8 @@ static void test_kd_time_pruning(void **state)
                     want[nw++] = bt__pts_id(&p, i);
             qsort(want, nw, sizeof *want, cmp_i64);
             struct tcollect c = {ids, 0, 0, from, to};
-            assert_int_equal(bt__kd_range_time(&p, 48, b, nt, ld, from, to, NULL, tcollect_pt, &c),
+            assert_int_equal(bt__kd_range_time(&p, 48, b, nt, ld, from, to, NULL, tcollect_pt,
+                                               NULL, &c),
                              0);
             qsort(ids, c.n, sizeof *ids, cmp_i64);
             assert_int_equal(c.n, nw);
@@ -385,7 +403,7 @@ static void test_kd_time_pruning(void **state)
             /* node bounds only (no in-leaf cut): the same answer */
             struct tcollect nb = {ids, 0, 0, from, to};
             assert_int_equal(bt__kd_range_time(&p, 48, b, nt, NULL, from, to, NULL, tcollect_pt,
-                                               &nb), 0);
+                                               NULL, &nb), 0);
             assert_int_equal(nb.n, nw);
             cut_total += leaf_runs_check(&p, 48, 0, n - 1, 1, ld, from, to);
             struct tcollect all = {ids, 0, 0, from, to};

@@ -117,6 +117,9 @@ typedef int (*bt__cell_fn)(void *ctx, double w, double s, double e, double n);
 /** A candidate point; inside: the cell classifier said every point of its cell is in
  *  the area. Return non-zero to stop. */
 typedef int (*bt__pt_fn)(void *ctx, const struct bt__pts *p, size_t i, bool inside);
+/** Every point of slots [left, right] (a whole subtree of a cell called in) at once.
+ *  Return non-zero to stop. */
+typedef int (*bt__span_fn)(void *ctx, const struct bt__pts *p, size_t left, size_t right);
 
 /**
  * Visits the static points in the lon/lat box (west <= east), pruning cells the
@@ -158,11 +161,13 @@ void bt__kd_leaf_run(const struct bt__pts *p, size_t left, size_t right, unsigne
  * bt__kd_range() that also skips nodes whose time bounds (from bt__kd_time_build(),
  * NULL for none) show no interval [tlo, thi] with tlo <= to_min and thi >= from_min,
  * and, when @p ldur is given too, looks only at the run of each leaf whose starts
- * can overlap the window.
+ * can overlap the window. Without a window (@p nt NULL), @p span (may be NULL) takes
+ * each subtree of a cell called in whole, in place of @p pt on each of its points
+ * (a count need not visit them).
  */
 int bt__kd_range_time(const struct bt__pts *p, size_t leaf, bt_bbox box, const int32_t *nt,
                       const uint16_t *ldur, int64_t from_min, int64_t to_min, bt__cell_fn cell,
-                      bt__pt_fn pt, void *ctx);
+                      bt__pt_fn pt, bt__span_fn span, void *ctx);
 
 /** A k-d node for best-first traversal (kNN). */
 struct bt__kd_node {

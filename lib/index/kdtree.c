@@ -494,12 +494,12 @@ struct kd_frame {
 int bt__kd_range(const struct bt__pts *p, size_t leaf, bt_bbox box, bt__cell_fn cell,
                  bt__pt_fn pt, void *ctx)
 {
-    return bt__kd_range_time(p, leaf, box, NULL, NULL, 0, 0, cell, pt, ctx);
+    return bt__kd_range_time(p, leaf, box, NULL, NULL, 0, 0, cell, pt, NULL, ctx);
 }
 
 int bt__kd_range_time(const struct bt__pts *p, size_t leaf, bt_bbox box, const int32_t *nt,
                       const uint16_t *ldur, int64_t from_min, int64_t to_min, bt__cell_fn cell,
-                      bt__pt_fn pt, void *ctx)
+                      bt__pt_fn pt, bt__span_fn span, void *ctx)
 {
     if (p->n == 0) return 0;
     /* depth <= log2(n) + 1 < 64, two pushes per level */
@@ -519,6 +519,12 @@ int bt__kd_range_time(const struct bt__pts *p, size_t leaf, bt_bbox box, const i
             int c = cell(ctx, f.w, f.s, f.e, f.n);
             if (c == BT__CELL_OUT) continue;
             if (c == BT__CELL_IN) f.inside = 1;
+        }
+        if (f.inside && span && !nt) {
+            /* a subtree is a contiguous run of slots: taken whole */
+            int stop = span(ctx, p, f.left, f.right);
+            if (stop) return stop;
+            continue;
         }
         if (f.right - f.left <= leaf) {
             size_t first = f.left, last = f.right + 1;

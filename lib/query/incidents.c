@@ -80,6 +80,18 @@ static int run_point(void *ctx, const struct bt__pts *pts, size_t i, bool inside
     return bt__plan_start(r->p, pts, i, &h->start) ? 1 : 0;
 }
 
+/* A count takes a subtree inside the area whole, when no attribute, time or shadowed
+ * entry has to be looked at point by point: its size, and the types only if asked. */
+static int run_span(void *ctx, const struct bt__pts *pts, size_t left, size_t right)
+{
+    struct run *r = ctx;
+    r->total += (int64_t)(right - left + 1);
+    if (r->want_types)
+        for (size_t i = left; i <= right; i++)
+            r->per_type[BT__A_TYPE(pts->attr[i]) % BT_INCIDENT_TYPE_COUNT]++;
+    return 0;
+}
+
 /* The k-d search hands the same context to both callbacks; the classifier wants the
  * plan. (Passing the run itself, as before, made it read the run as a plan: cells
  * were never settled whole, and with later plan fields it crashed.) */
@@ -260,10 +272,11 @@ static int run_plan(bt_store *s, struct bt__plan *p, struct run *r)
     r->p = p;
     r->ix = ix;
     r->is_static = true;
+    bool whole = r->counting && !p->has_attr && !p->has_time && ix->shadow.n == 0;
     for (size_t k = 0; k < p->nbox && !p->err; k++)
         bt__kd_range_time(&ix->st, ix->leaf, p->box[k], p->has_time ? ix->ntime : NULL,
                           p->has_time ? ix->ldur : NULL, p->from_min, p->to_min, run_cell,
-                          run_point, r);
+                          run_point, whole ? run_span : NULL, r);
     r->is_static = false;
     for (size_t i = 0; i < ix->ov.n && !p->err; i++) {
         /* the overlay is small: every entry gets the full test */
