@@ -539,10 +539,62 @@ static void test_chord_bound(void **state)
     }
 }
 
+/* The chord of a circle plan near its centre (series, no libm) and far from it
+ * (bt__ecef) against the chord of bt__ecef() of both ends: within 1e-8 m. */
+static void test_plan_chord2(void **state)
+{
+    (void)state;
+    bt_store *st = NULL;
+    assert_int_equal(bt_store_open(":memory:", BT_OPEN_READWRITE | BT_OPEN_CREATE, &st, NULL),
+                     BT_OK);
+    uint64_t s = 11;
+    double worst = 0.0;
+    int near = 0, far = 0; /* by the series, by bt__ecef() */
+    for (int t = 0; t < 4000; t++) {
+        bt_query q;
+        bt_query_init(&q);
+        q.area = BT_AREA_CIRCLE;
+        q.radius_m = 1000.0;
+        /* every 8th centre next to the antimeridian or a pole */
+        double lon = t % 8 == 1 ? runif(&s, 179.9, 180.0) : runif(&s, -180.0, 180.0);
+        double lat = t % 8 == 2 ? runif(&s, 89.9, 90.0) : runif(&s, -90.0, 90.0);
+        q.centre = (bt_lonlat){lon, lat};
+        struct bt__plan p;
+        assert_int_equal(bt__plan_init(st, &q, "test", &p), BT_OK);
+        for (int k = 0; k < 20; k++) {
+            /* offsets up to 12 degrees: both sides of the 0.1 rad switch */
+            double sc = k < 4 ? 12.0 : pow(10.0, runif(&s, -6.0, 0.9));
+            double lon2 = lon + runif(&s, -sc, sc), lat2 = lat + runif(&s, -sc, sc);
+            lat2 = fmax(-90.0, fmin(90.0, lat2));
+            if (lon2 > 180.0) lon2 -= 360.0;
+            if (lon2 < -180.0) lon2 += 360.0;
+            double a[3], b[3];
+            bt__ecef(lon, lat, &a[0], &a[1], &a[2]);
+            bt__ecef(lon2, lat2, &b[0], &b[1], &b[2]);
+            double c = sqrt((a[0] - b[0]) * (a[0] - b[0]) + (a[1] - b[1]) * (a[1] - b[1]) +
+                            (a[2] - b[2]) * (a[2] - b[2]));
+            double f = sqrt(bt__plan_chord2(&p, lon2, lat2));
+            worst = fmax(worst, fabs(f - c));
+            double dl = fabs(lon2 - lon), dp = fabs(lat2 - lat);
+            if (dl > 180.0) dl = 360.0 - dl;
+            if (dl <= 5.7 && dp <= 5.7)
+                near++;
+            else if (dl > 5.8 || dp > 5.8)
+                far++;
+        }
+        bt__plan_free(&p);
+    }
+    print_message("largest difference %.3g m (%d near, %d far)\n", worst, near, far);
+    assert_true(worst <= 1e-8);
+    assert_true(near > 50000 && far > 5000);
+    bt_store_close(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_idmap),
+        cmocka_unit_test(test_plan_chord2),
         cmocka_unit_test(test_ucode),
         cmocka_unit_test(test_time_encoding),
         cmocka_unit_test(test_kd_range),

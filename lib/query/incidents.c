@@ -134,10 +134,7 @@ static int rtree_row(const struct bt__index_row *row, void *udata)
     double d = NAN;
     bt_lonlat pt = {row->lon, row->lat};
     if (p->q.area == BT_AREA_CIRCLE) {
-        double x, y, z;
-        bt__ecef(row->lon, row->lat, &x, &y, &z);
-        double dx = x - p->cx, dy = y - p->cy, dz = z - p->cz;
-        double c2 = dx * dx + dy * dy + dz * dz;
+        double c2 = bt__plan_chord2(p, row->lon, row->lat);
         if (c2 > p->c2_out) return 0;
         if (!(c2 <= p->c2_in)) {
             p->ngeod++;

@@ -37,6 +37,8 @@ struct bt__plan {
     /* circle: centre as a unit normal and in ECEF, chord thresholds (squared) */
     double nx, ny, nz;      /* unit normal of the centre (for cell bounds) */
     double cx, cy, cz;      /* ECEF of the centre */
+    double sp0, cp0;        /* sine and cosine of the centre's latitude */
+    double xr0, zr0;        /* the centre in ECEF turned to its own meridian (y = 0) */
     double c2_out, c2_in;   /* point semantics: chord^2 beyond c2_out: out; up to c2_in: in */
     bool can_inner;         /* the inner bound holds for this radius */
     /* polygon */
@@ -73,6 +75,10 @@ void bt__plan_widen(struct bt__plan *p, double extra);
 
 /** ECEF coordinates of a point on the WGS 84 surface. */
 void bt__ecef(double lon, double lat, double *x, double *y, double *z);
+
+/** The squared chord (ECEF straight line) from a circle plan's centre to (lon, lat), as
+ *  from bt__ecef() of both, without a libm call for points near the centre. */
+double bt__plan_chord2(const struct bt__plan *p, double lon, double lat);
 
 /**
  * The exact test of one indexed point against the plan (attributes, time, area).
