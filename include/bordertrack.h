@@ -360,7 +360,8 @@ BT_API int bt_time_format(int64_t t, bt_time_precision precision, char *buf, siz
  * @param a first position.
  * @param b second position.
  * @param[out] metres the distance.
- * @return ::BT_OK, or ::BT_ERR_INVALID if a coordinate is not finite or out of range.
+ * @return ::BT_OK, ::BT_ERR_INVALID if a coordinate is not finite or out of range, or
+ *         ::BT_ERR_INTERNAL if the PROJ library (loaded on first use) cannot be loaded.
  */
 BT_API int bt_geod_distance(bt_lonlat a, bt_lonlat b, double *metres);
 
@@ -369,7 +370,8 @@ BT_API int bt_geod_distance(bt_lonlat a, bt_lonlat b, double *metres);
  * @param points the vertices.
  * @param n how many (0 or 1 give 0 m).
  * @param[out] metres the length.
- * @return ::BT_OK, or ::BT_ERR_INVALID on a bad coordinate.
+ * @return ::BT_OK, ::BT_ERR_INVALID on a bad coordinate, or ::BT_ERR_INTERNAL if the
+ *         PROJ library (loaded on first use) cannot be loaded.
  */
 BT_API int bt_geod_length(const bt_lonlat *points, size_t n, double *metres);
 

@@ -301,6 +301,8 @@ static void test_dbscan_brute(void **state)
     const double eps = 1500.0;
     const int64_t win = 20 * DAY;
     const size_t minpts = 3;
+    /* called directly: the library's PROJ table must be filled (lib/core/deps.h) */
+    assert_int_equal(bt__proj_load(NULL), BT_OK);
     long nc = bt__dbscan(&G, p, t, N, eps, win, minpts, got);
     assert_true(nc > 0);
     /* reference: O(n^2) neighbours, same visiting order */

@@ -286,7 +286,7 @@ static void test_first_query_exact(void **state)
     for (size_t i = 0; i < n; i++) {
         bt_incident *inc = NULL;
         assert_int_equal(bt_incident_get(s, h[i].id, &inc), BT_OK);
-        double d = bt__geod_dist(&s->geod, q.centre, inc->where);
+        double d = bt__geod_dist(bt__geod(s), q.centre, inc->where);
         assert_true(same_double(d, h[i].distance_m));
         assert_true(d <= q.radius_m);
         assert_int_equal(h[i].start, inc->start);
@@ -297,7 +297,7 @@ static void test_first_query_exact(void **state)
     for (int64_t id = 1; id <= N_INC; id++) {
         bt_incident *inc = NULL;
         assert_int_equal(bt_incident_get(s, id, &inc), BT_OK);
-        if (bt__geod_dist(&s->geod, q.centre, inc->where) <= q.radius_m) within++;
+        if (bt__geod_dist(bt__geod(s), q.centre, inc->where) <= q.radius_m) within++;
         bt_incident_free(inc);
     }
     assert_int_equal(within, n);

@@ -840,6 +840,9 @@ static void test_fault_walk(void **state)
 int main(void)
 {
     geod_init(&G, 6378137.0, 1.0 / 298.257223563);
+    /* bt__bnd_dist() is called directly with G: the library's own calls to PROJ go
+     * through its table, filled when it loads PROJ (lib/core/deps.h) */
+    if (bt__proj_load(NULL) != BT_OK) return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dist_exact),
         cmocka_unit_test(test_dist_random),

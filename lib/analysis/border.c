@@ -1192,9 +1192,14 @@ int bt_incident_clusters(bt_store *store, const bt_cluster_opts *opts, bt_cluste
         sp[i] = c.p[srt[i].i];
         st[i] = c.t[srt[i].i];
     }
-    struct geod_geodesic g;
-    geod_init(&g, 6378137.0, 1.0 / 298.257223563);
-    long nc = bt__dbscan(&g, sp, st, c.n, o.eps_m, o.window_s, o.min_pts, labels);
+    const struct geod_geodesic *g = bt__geod(store);
+    if (!g) {
+        bt__free(sp);
+        bt__free(st);
+        rc = BT_ERR_INTERNAL;
+        goto done;
+    }
+    long nc = bt__dbscan(g, sp, st, c.n, o.eps_m, o.window_s, o.min_pts, labels);
     bt__free(sp);
     bt__free(st);
     if (nc < 0) { rc = bt__error(store, BT_ERR_NOMEM, "clusters: out of memory"); goto done; }

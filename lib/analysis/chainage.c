@@ -1029,7 +1029,13 @@ int bt__border_build(bt_store *s, const char *name, const struct bt__part_in *pa
         bt__free(b);
         return bt__error(s, BT_ERR_NOMEM, "border: out of memory");
     }
-    geod_init(&b->g, WGS84_A, WGS84_F);
+    const struct geod_geodesic *wgs84 = bt__geod(s);
+    if (!wgs84) {
+        bt__free(b->name);
+        bt__free(b);
+        return BT_ERR_INTERNAL;
+    }
+    b->g = *wgs84;
     b->default_origin = origin == NULL;
     int rc = load_parts(s, b, parts, nparts);
     if (rc == BT_OK) rc = build_grid(s, b);

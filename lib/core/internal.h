@@ -11,9 +11,8 @@
 
 #include "bordertrack.h"
 
-#include <geodesic.h>
-#include <geos_c.h>
-#include <proj.h>
+#include "core/deps.h" /* PROJ and GEOS, loaded on first need */
+
 #include <stdarg.h>
 #include <stdbool.h>
 
@@ -37,18 +36,26 @@ struct bt_backend;
 #define BT_ERRMSG_SIZE 1024
 
 /** The store handle. Owns its backend connection and its GEOS and PROJ contexts, so
- *  that separate handles work from separate threads. */
+ *  that separate handles work from separate threads. The contexts are created on first
+ *  need (bt__geos(), bt__proj()): a query that needs neither library never loads it. */
 struct bt_store {
     const struct bt_backend *be; /* storage interface (lib/store/backend.h) */
     void *be_data;               /* the backend's own state (e.g. the sqlite3 handle) */
-    GEOSContextHandle_t geos;    /* GEOS reentrant context */
-    PJ_CONTEXT *proj;            /* PROJ context */
-    struct geod_geodesic geod;   /* WGS 84 ellipsoid for geodesic maths */
+    GEOSContextHandle_t geos;    /* GEOS reentrant context, NULL until bt__geos() */
+    PJ_CONTEXT *proj;            /* PROJ context, NULL until bt__proj() */
     unsigned flags;              /* BT_OPEN_* */
     bool in_txn;                 /* an explicit bt_store_begin() is open */
     struct bt__index *index;     /* in-memory incident index (lib/index), or NULL */
     char errmsg[BT_ERRMSG_SIZE]; /* detail of the last failure, "" after success */
 };
+
+/* ---- the store's GEOS and PROJ contexts (lib/store/store.c) -----------------
+ * Each loads its library (lib/core/deps.c) and creates the store's context on the
+ * first call, then returns it in *out. BT_OK, else BT_ERR_INTERNAL (the library does
+ * not load) or BT_ERR_NOMEM with the store's message set. The WGS 84 ellipsoid is
+ * bt__geod() (lib/core/deps.h), shared by all stores. */
+int bt__geos(bt_store *s, GEOSContextHandle_t *out);
+int bt__proj(bt_store *s, PJ_CONTEXT **out);
 
 /* ---- the one allocation path (lib/core/alloc.c) ----------------------------
  * Every allocation the library makes goes through these, so that the trust tests can

@@ -120,12 +120,14 @@ int bt__crs_open(bt_store *s, const char *crs, bt__crs **out)
         *out = NULL;
     if (BT_NEVER(s == NULL) || crs == NULL || out == NULL)
         return bt__error(s, BT_ERR_INVALID, "bt__crs_open: NULL argument");
-    PJ_CONTEXT *ctx = s->proj;
     if (!crs_form_ok(crs))
         return bt__error(s, BT_ERR_CRS,
                          "CRS '%.200s': not an AUTHORITY:CODE (e.g. EPSG:32652), an OGC URN "
                          "(urn:ogc:def:crs:EPSG::32652), WKT, PROJJSON or a PROJ string",
                          crs);
+    PJ_CONTEXT *ctx;
+    int rc = bt__proj(s, &ctx);
+    if (rc) return rc;
     PJ *src = proj_create(ctx, crs);
     if (src == NULL)
         return bt__error(s, BT_ERR_CRS, "CRS '%.200s': unknown to PROJ (%s)", crs,
@@ -302,13 +304,19 @@ int bt__localproj_open(bt_store *s, bt_bbox e, bt__localproj **out)
         snprintf(p->def, sizeof p->def,
                  "+proj=merc +lon_0=%s +k_0=%s +x_0=0 +y_0=0 +ellps=WGS84", d, a);
     }
+    PJ_CONTEXT *ctx;
+    int prc = bt__proj(s, &ctx);
+    if (prc) {
+        bt__free(p);
+        return prc;
+    }
     char pipeline[640];
     snprintf(pipeline, sizeof pipeline,
              "+proj=pipeline +step +proj=unitconvert +xy_in=deg +xy_out=rad +step %s", p->def);
-    p->pj = proj_create(s->proj, pipeline);
+    p->pj = proj_create(ctx, pipeline);
     if (p->pj == NULL) {
         int rc = bt__error(s, BT_ERR_CRS, "local projection '%s': %s", p->def,
-                           bt__proj_reason(s->proj, "refused by PROJ"));
+                           bt__proj_reason(ctx, "refused by PROJ"));
         bt__free(p);
         return rc;
     }

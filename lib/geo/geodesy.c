@@ -5,10 +5,6 @@
  */
 #include "core/internal.h"
 
-/* WGS 84 ellipsoid (EPSG:7030). */
-#define BT__WGS84_A 6378137.0
-#define BT__WGS84_F (1.0 / 298.257223563)
-
 double bt__geod_dist(const struct geod_geodesic *g, bt_lonlat a, bt_lonlat b)
 {
     double s12 = 0.0;
@@ -23,10 +19,9 @@ int bt_geod_distance(bt_lonlat a, bt_lonlat b, double *metres)
     if (bt__validate_lonlat(NULL, "a", a) != BT_OK ||
         bt__validate_lonlat(NULL, "b", b) != BT_OK)
         return BT_ERR_INVALID;
-    /* initialising per call is a handful of flops and keeps no shared state */
-    struct geod_geodesic g;
-    geod_init(&g, BT__WGS84_A, BT__WGS84_F);
-    *metres = bt__geod_dist(&g, a, b);
+    const struct geod_geodesic *g = bt__geod(NULL); /* loads PROJ on first use */
+    if (!g) return BT_ERR_INTERNAL;
+    *metres = bt__geod_dist(g, a, b);
     return BT_OK;
 }
 
@@ -38,11 +33,11 @@ int bt_geod_length(const bt_lonlat *points, size_t n, double *metres)
         if (bt__validate_lonlat(NULL, "point", points[i]) != BT_OK)
             return BT_ERR_INVALID;
     }
-    struct geod_geodesic g;
-    geod_init(&g, BT__WGS84_A, BT__WGS84_F);
+    const struct geod_geodesic *g = bt__geod(NULL);
+    if (!g) return BT_ERR_INTERNAL;
     double sum = 0.0;
     for (size_t i = 1; i < n; i++)
-        sum += bt__geod_dist(&g, points[i - 1], points[i]);
+        sum += bt__geod_dist(g, points[i - 1], points[i]);
     *metres = sum;
     return BT_OK;
 }

@@ -310,7 +310,7 @@ static int build_incident(exporter *e, const bt_incident *inc, rec *r)
     if (e->gen) {
         r->where = bt__gen_point(e->gen, inc->where);
         /* The point moved: its stated uncertainty grows by as much. */
-        unc += bt__geod_dist(&s->geod, inc->where, r->where);
+        unc += bt__geod_dist(bt__gen_geod(e->gen), inc->where, r->where);
     }
     add_double(r, "uncertainty_m", unc);
     add_date(r, "reported", inc->reported);

@@ -26,6 +26,8 @@
 
 struct bt__gen {
     bt_store *s;
+    GEOSContextHandle_t h;       /* the store's GEOS context */
+    const struct geod_geodesic *geod;
     double g;                    /* grid size, metres */
     GEOSGeometry *lines;         /* MultiLineString of every border segment, or NULL */
     const GEOSPreparedGeometry *prep;
@@ -37,7 +39,7 @@ struct bt__gen {
 static int collect(const bt_segment *seg, void *udata)
 {
     struct bt__gen *g = udata;
-    GEOSContextHandle_t ctx = g->s->geos;
+    GEOSContextHandle_t ctx = g->h;
     if (g->nparts == g->cap) {
         size_t ncap = g->cap ? g->cap * 2 : 64;
         GEOSGeometry **np = bt__realloc(g->parts, ncap * sizeof *np);
@@ -67,7 +69,7 @@ static int collect(const bt_segment *seg, void *udata)
 void bt__gen_close(struct bt__gen *g)
 {
     if (!g) return;
-    GEOSContextHandle_t ctx = g->s->geos;
+    GEOSContextHandle_t ctx = g->h;
     if (g->prep) GEOSPreparedGeom_destroy_r(ctx, g->prep);
     if (g->lines) GEOSGeom_destroy_r(ctx, g->lines);
     for (size_t i = 0; i < g->nparts; i++) GEOSGeom_destroy_r(ctx, g->parts[i]);
@@ -82,10 +84,15 @@ int bt__gen_open(bt_store *s, double grid_m, struct bt__gen **out)
     if (!g) return bt__error(s, BT_ERR_NOMEM, "export: out of memory");
     g->s = s;
     g->g = grid_m;
-    int rc = bt_segment_foreach(s, collect, g);
+    int rc = bt__geos(s, &g->h);
+    if (!rc) {
+        g->geod = bt__geod(s);
+        if (!g->geod) rc = BT_ERR_INTERNAL;
+    }
+    if (!rc) rc = bt_segment_foreach(s, collect, g);
     if (!rc && g->err) rc = bt__error(s, g->err, "export: cannot build the border lines");
     if (!rc && g->nparts) {
-        GEOSContextHandle_t ctx = s->geos;
+        GEOSContextHandle_t ctx = g->h;
         /* The collection takes ownership of the parts. */
         g->lines = GEOSGeom_createCollection_r(ctx, GEOS_MULTILINESTRING, g->parts,
                                                (unsigned)g->nparts);
@@ -105,10 +112,12 @@ int bt__gen_open(bt_store *s, double grid_m, struct bt__gen **out)
     return BT_OK;
 }
 
+const struct geod_geodesic *bt__gen_geod(const struct bt__gen *g) { return g->geod; }
+
 bool bt__gen_crosses(struct bt__gen *g, bt_lonlat a, bt_lonlat b)
 {
     if (!g->prep) return false;
-    GEOSContextHandle_t ctx = g->s->geos;
+    GEOSContextHandle_t ctx = g->h;
     GEOSCoordSequence *cs = GEOSCoordSeq_create_r(ctx, 2, 2);
     if (!cs) return true; /* cannot tell: treat as crossing, the safe answer */
     GEOSCoordSeq_setXY_r(ctx, cs, 0, a.lon, a.lat);
@@ -123,7 +132,7 @@ bool bt__gen_crosses(struct bt__gen *g, bt_lonlat a, bt_lonlat b)
 /* Direction (unit, in local metres east/north) from the nearest border point to p. */
 static bool away_dir(struct bt__gen *g, bt_lonlat p, double *ux, double *uy)
 {
-    GEOSContextHandle_t ctx = g->s->geos;
+    GEOSContextHandle_t ctx = g->h;
     GEOSGeometry *pt = GEOSGeom_createPointFromXY_r(ctx, p.lon, p.lat);
     if (!pt) return false;
     GEOSCoordSequence *near = GEOSNearestPoints_r(ctx, g->lines, pt);
@@ -167,7 +176,7 @@ bt_lonlat bt__gen_point(struct bt__gen *g, bt_lonlat p)
             if (q.lon > 180) q.lon -= 360;
             if (q.lon < -180) q.lon += 360;
             cand[n] = q;
-            dist[n] = bt__geod_dist(&g->s->geod, p, q);
+            dist[n] = bt__geod_dist(g->geod, p, q);
             n++;
         }
     }

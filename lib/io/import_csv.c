@@ -278,7 +278,7 @@ static int read_header(cstate *cs)
 /* Points of a GEOS LineString or Point into the feature. */
 static int push_seq(cstate *cs, const GEOSGeometry *g)
 {
-    GEOSContextHandle_t ctx = cs->im->s->geos;
+    GEOSContextHandle_t ctx = cs->im->s->geos; /* set: read_wkt() parsed g */
     const GEOSCoordSequence *seq = GEOSGeom_getCoordSeq_r(ctx, g);
     unsigned int n = 0;
     if (!seq || !GEOSCoordSeq_getSize_r(ctx, seq, &n)) return BT_ERR_GEOMETRY;
@@ -294,7 +294,9 @@ static int read_wkt(cstate *cs, const char *text)
 {
     bt__import *im = cs->im;
     bt__feature *f = &cs->f;
-    GEOSContextHandle_t ctx = im->s->geos;
+    GEOSContextHandle_t ctx;
+    int lrc = bt__geos(im->s, &ctx); /* GEOS is loaded at the first WKT cell */
+    if (lrc) return lrc;
     if (!im->wkt) {
         im->wkt = GEOSWKTReader_create_r(ctx);
         if (!im->wkt) return nomem(cs);

@@ -218,5 +218,7 @@ bt_lonlat bt__gen_point(struct bt__gen *g, bt_lonlat p);
 void bt__gen_close(struct bt__gen *g);
 /** True if the straight segment a-b crosses or touches a border line of @p g. */
 bool bt__gen_crosses(struct bt__gen *g, bt_lonlat a, bt_lonlat b);
+/** The WGS 84 ellipsoid, which bt__gen_open() loaded PROJ for. */
+const struct geod_geodesic *bt__gen_geod(const struct bt__gen *g);
 
 #endif /* BT_IO_H */

@@ -53,12 +53,14 @@ static bt_hit *add_hit(struct run *r, int64_t id, double d, bt_lonlat where)
         r->hits = nh;
         r->cap = ncap;
     }
+    if (r->want_dist && isnan(d)) {
+        const struct geod_geodesic *g = bt__plan_geod(r->p);
+        if (!g) return NULL;
+        r->p->ngeod++;
+        d = bt__geod_dist(g, r->p->q.centre, where);
+    }
     bt_hit *h = &r->hits[r->n++];
     h->id = id;
-    if (r->want_dist && isnan(d)) {
-        r->p->ngeod++;
-        d = bt__geod_dist(&r->p->s->geod, r->p->q.centre, where);
-    }
     h->distance_m = r->want_dist ? d : NAN;
     h->start = 0;
     return h;
@@ -137,8 +139,10 @@ static int rtree_row(const struct bt__index_row *row, void *udata)
         double c2 = bt__plan_chord2(p, row->lon, row->lat);
         if (c2 > p->c2_out) return 0;
         if (!(c2 <= p->c2_in)) {
+            const struct geod_geodesic *g = bt__plan_geod(p);
+            if (!g) return 1;
             p->ngeod++;
-            d = bt__geod_dist(&p->s->geod, p->q.centre, pt);
+            d = bt__geod_dist(g, p->q.centre, pt);
             if (!(d <= p->q.radius_m)) return 0;
         }
     }
@@ -677,6 +681,9 @@ int bt_incident_nearest(bt_store *store, bt_lonlat at, size_t k, const bt_query 
     if (!rc) hits = bt__malloc((k < 1024 ? k : 1024) * sizeof *hits);
     size_t caph = k < 1024 ? k : 1024;
     if (!rc && !hits) rc = bt__error(store, BT_ERR_NOMEM, "bt_incident_nearest: out of memory");
+    /* every hit's distance is an exact geodesic: PROJ is needed */
+    const struct geod_geodesic *g = rc ? NULL : bt__plan_geod(&p);
+    if (!rc && !g) rc = p.err;
     const struct bt__pts *st = rc ? NULL : &kn.ix->st;
     if (!rc && st->n) rc = push_node(&kn, 0, st->n - 1, 0, -180.0, -90.0, 180.0, 90.0, 0.0);
     for (size_t i = 0; !rc && i < kn.ix->ov.n; i++)
@@ -713,7 +720,7 @@ int bt_incident_nearest(bt_store *store, bt_lonlat at, size_t k, const bt_query 
                 continue;
             }
             p.ngeod++;
-            it.key = bt__geod_dist(&store->geod, at, (bt_lonlat){pts->lon[it.left], pts->lat[it.left]});
+            it.key = bt__geod_dist(g, at, (bt_lonlat){pts->lon[it.left], pts->lat[it.left]});
             it.kind = ITEM_EXACT;
             rc = heap_push(&kn.h, &it) ? BT_ERR_NOMEM : BT_OK;
         } else if (it.right - it.left <= kn.ix->leaf) {

@@ -145,12 +145,13 @@ static GEOSGeometry *geos_box(GEOSContextHandle_t h, bt_bbox b)
 static int geom_match(struct bt__plan *p, const bt_lonlat *pts, size_t n, double *dist)
 {
     *dist = NAN;
-    GEOSContextHandle_t h = p->s->geos;
     switch (p->q.area) {
     case BT_AREA_NONE:
         return BT__YES;
     case BT_AREA_CIRCLE: {
-        double d = geom_dist(&p->s->geod, p->q.centre, pts, n, -1.0);
+        const struct geod_geodesic *gg = bt__plan_geod(p);
+        if (!gg) return BT__NO;
+        double d = geom_dist(gg, p->q.centre, pts, n, -1.0);
         if (isnan(d)) {
             p->err = bt__error(p->s, BT_ERR_NOMEM, "query: out of memory");
             return BT__NO;
@@ -160,6 +161,15 @@ static int geom_match(struct bt__plan *p, const bt_lonlat *pts, size_t n, double
     }
     case BT_AREA_BBOX:
     case BT_AREA_POLYGON: {
+        /* a polygon plan has the context already; a box gets it at the first record */
+        if (!p->h) {
+            int rc = bt__geos(p->s, &p->h);
+            if (rc) {
+                if (!p->err) p->err = rc;
+                return BT__NO;
+            }
+        }
+        GEOSContextHandle_t h = p->h;
         GEOSGeometry *g = geos_of(h, pts, n);
         if (!g) {
             p->err = bt__error(p->s, BT_ERR_GEOMETRY, "query: cannot build a geometry");
@@ -283,6 +293,7 @@ int bt_segment_query(bt_store *store, const bt_query *q, bt_segment_cb cb, void 
 
 struct nearest_ctx {
     bt_store *s;
+    const struct geod_geodesic *g;
     bt_lonlat p;
     const char *border;
     int64_t id;
@@ -294,7 +305,7 @@ static int nearest_row(const bt_segment *seg, void *udata)
 {
     struct nearest_ctx *c = udata;
     if (c->border && (!seg->border || strcmp(seg->border, c->border) != 0)) return 0;
-    double d = geom_dist(&c->s->geod, c->p, seg->points, seg->npoints, -1.0);
+    double d = geom_dist(c->g, c->p, seg->points, seg->npoints, -1.0);
     if (isnan(d)) {
         c->err = bt__error(c->s, BT_ERR_NOMEM, "bt_segment_nearest: out of memory");
         return 1;
@@ -317,6 +328,8 @@ int bt_segment_nearest(bt_store *store, bt_lonlat p, const char *border, int64_t
                          "bt_segment_nearest: point (%g, %g) is not a valid lon/lat", p.lon,
                          p.lat);
     struct nearest_ctx c = {.s = store, .p = p, .border = border, .best = INFINITY};
+    c.g = bt__geod(store);
+    if (!c.g) return BT_ERR_INTERNAL;
     int rc = store->be->segment_scan_bbox(store, (bt_bbox){-180.0, -90.0, 180.0, 90.0},
                                           nearest_row, &c);
     if (!rc) rc = c.err;

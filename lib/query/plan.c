@@ -209,7 +209,9 @@ static bool lat_ok(double y) { return isfinite(y) && y >= -90.0 && y <= 90.0; }
 
 static int build_polygon(bt_store *s, const bt_query *q, const char *fn, struct bt__plan *p)
 {
-    GEOSContextHandle_t h = s->geos;
+    int rc = bt__geos(s, &p->h);
+    if (rc) return rc;
+    GEOSContextHandle_t h = p->h;
     if (q->ring) {
         if (q->nring < 3)
             return bt__error(s, BT_ERR_INVALID, "%s: polygon ring has %zu vertices; expected >= 3",
@@ -265,7 +267,7 @@ static int build_polygon(bt_store *s, const bt_query *q, const char *fn, struct 
 /* Adds the edges of one GEOS ring (closed: consecutive pairs are all its edges). */
 static int ring_edges(struct bt__plan *p, const GEOSGeometry *ring)
 {
-    GEOSContextHandle_t h = p->s->geos;
+    GEOSContextHandle_t h = p->h;
     const GEOSCoordSequence *cs = ring ? GEOSGeom_getCoordSeq_r(h, ring) : NULL;
     unsigned n = 0;
     if (!cs || !GEOSCoordSeq_getSize_r(h, cs, &n)) return BT_ERR_GEOMETRY;
@@ -288,7 +290,7 @@ static int build_boundary(bt_store *s, const char *fn, struct bt__plan *p)
         p->ext = p->q.box;
         rc = bt__bnd_add_box(&p->bnd, p->q.box);
     } else {
-        GEOSContextHandle_t h = s->geos;
+        GEOSContextHandle_t h = p->h;
         int ng = GEOSGetNumGeometries_r(h, p->poly);
         for (int g = 0; g < ng && !rc; g++) {
             const GEOSGeometry *pg = GEOSGetGeometryN_r(h, p->poly, g);
@@ -428,8 +430,8 @@ int bt__plan_init(bt_store *s, const bt_query *qin, const char *fn, struct bt__p
 
 void bt__plan_free(struct bt__plan *p)
 {
-    if (p->prep) GEOSPreparedGeom_destroy_r(p->s->geos, p->prep);
-    if (p->poly) GEOSGeom_destroy_r(p->s->geos, p->poly);
+    if (p->prep) GEOSPreparedGeom_destroy_r(p->h, p->prep);
+    if (p->poly) GEOSGeom_destroy_r(p->h, p->poly);
     p->prep = NULL;
     p->poly = NULL;
     bt__bnd_free(&p->bnd);
@@ -483,8 +485,10 @@ static int circle_match(struct bt__plan *p, const struct bt__pts *pts, size_t i,
     if (p->q.match == BT_MATCH_POINT) {
         if (c2 > p->c2_out) return BT__NO;
         if (c2 <= p->c2_in) return BT__YES;
+        const struct geod_geodesic *g = bt__plan_geod(p);
+        if (!g) return BT__NO;
         p->ngeod++;
-        *dist = bt__geod_dist(&p->s->geod, p->q.centre, pt);
+        *dist = bt__geod_dist(g, p->q.centre, pt);
         return *dist <= r ? BT__YES : BT__NO;
     }
     unsigned code = pts->ucode[i];
@@ -496,8 +500,10 @@ static int circle_match(struct bt__plan *p, const struct bt__pts *pts, size_t i,
     if (isfinite(thi) && c2 > (thi + BT__EPS_M) * (thi + BT__EPS_M)) return BT__NO;
     double ci = inner_chord(tlo);
     if (ci > 0.0 && c2 <= ci * ci) return BT__YES;
+    const struct geod_geodesic *g = bt__plan_geod(p);
+    if (!g) return BT__NO;
     p->ngeod++;
-    double d = bt__geod_dist(&p->s->geod, p->q.centre, pt);
+    double d = bt__geod_dist(g, p->q.centre, pt);
     *dist = d;
     if (d < tlo - BT__EPS_M) return BT__YES;
     if (d > thi + BT__EPS_M) return BT__NO;
@@ -511,7 +517,7 @@ static int circle_match(struct bt__plan *p, const struct bt__pts *pts, size_t i,
 
 static int polygon_match(struct bt__plan *p, double lon, double lat)
 {
-    GEOSContextHandle_t h = p->s->geos;
+    GEOSContextHandle_t h = p->h;
     GEOSGeometry *pt = GEOSGeom_createPointFromXY_r(h, lon, lat);
     if (!pt) {
         if (!p->err) p->err = bt__error(p->s, BT_ERR_NOMEM, "polygon query: out of memory");
@@ -565,8 +571,10 @@ static int uncertain_match(struct bt__plan *p, const struct bt__pts *pts, size_t
     if (code == 0) return in ? BT__YES : BT__NO; /* u = 0: the point decides */
     double ulo = bt__ucode_lo(code), uhi = bt__ucode_hi(code);
     double lo, hi;
+    const struct geod_geodesic *g = bt__plan_geod(p);
+    if (!g) return BT__NO;
     size_t g0 = p->bw.ngeod;
-    int rc = bt__bnd_dist(&p->bnd, &p->s->geod, (bt_lonlat){x, y}, ulo, uhi, BT__BND_TOL_M,
+    int rc = bt__bnd_dist(&p->bnd, g, (bt_lonlat){x, y}, ulo, uhi, BT__BND_TOL_M,
                           &p->bw, &lo, &hi);
     int r = rc ? BT__NO : bnd_decide(possible, lo, hi, ulo, uhi);
     if (!rc && r == BT__UNSURE) {
@@ -576,7 +584,7 @@ static int uncertain_match(struct bt__plan *p, const struct bt__pts *pts, size_t
         bt_incident_free(inc);
         r = bnd_decide(possible, lo, hi, u, u);
         if (r == BT__UNSURE) {
-            rc = bt__bnd_dist(&p->bnd, &p->s->geod, (bt_lonlat){x, y}, u, u, BT__BND_TOL_M,
+            rc = bt__bnd_dist(&p->bnd, g, (bt_lonlat){x, y}, u, u, BT__BND_TOL_M,
                               &p->bw, &lo, &hi);
             r = rc ? BT__NO : bnd_decide(possible, lo, hi, u, u);
         }

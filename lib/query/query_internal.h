@@ -41,7 +41,11 @@ struct bt__plan {
     double xr0, zr0;        /* the centre in ECEF turned to its own meridian (y = 0) */
     double c2_out, c2_in;   /* point semantics: chord^2 beyond c2_out: out; up to c2_in: in */
     bool can_inner;         /* the inner bound holds for this radius */
-    /* polygon */
+    /* the WGS 84 ellipsoid, NULL until a candidate needs an exact geodesic (PROJ is
+     * loaded then: bt__plan_geod()) */
+    const struct geod_geodesic *g;
+    /* polygon, and its store's GEOS context */
+    GEOSContextHandle_t h;
     GEOSGeometry *poly;
     const GEOSPreparedGeometry *prep;
     /* box and polygon with BT_MATCH_POSSIBLE / CERTAIN: the area's boundary, and the
@@ -64,6 +68,18 @@ struct bt__plan {
     size_t ngeod, nfetch;
     int err;                /* first failure inside a callback */
 };
+
+/** The WGS 84 ellipsoid for an exact geodesic: loads PROJ at the first candidate that
+ *  needs one, so that a query the chord bounds decide never loads it. NULL with
+ *  p->err set (and the store's message) if PROJ does not load. */
+static inline const struct geod_geodesic *bt__plan_geod(struct bt__plan *p)
+{
+    if (!p->g) {
+        p->g = bt__geod(p->s);
+        if (!p->g && !p->err) p->err = BT_ERR_INTERNAL;
+    }
+    return p->g;
+}
 
 /** Checks @p q (NULL: everything) and compiles it; names the bad field on failure. */
 int bt__plan_init(bt_store *s, const bt_query *q, const char *fn, struct bt__plan *p);

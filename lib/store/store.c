@@ -1,7 +1,7 @@
 /**
  * @file store.c
- * @brief The public store handle: open and close (with the handle's own GEOS and PROJ
- * contexts), schema version, explicit transactions and counts.
+ * @brief The public store handle: open and close, the handle's own GEOS and PROJ
+ * contexts (created on first need), schema version, explicit transactions and counts.
  */
 #include "index/index.h"
 #include "store/backend.h"
@@ -21,6 +21,34 @@ static void geos_notice(const char *message, void *udata)
 {
     (void)message;
     (void)udata;
+}
+
+int bt__geos(bt_store *s, GEOSContextHandle_t *out)
+{
+    *out = s->geos;
+    if (s->geos) return BT_OK;
+    int rc = bt__geos_load(s);
+    if (rc) return rc;
+    s->geos = GEOS_init_r();
+    if (!s->geos) return bt__error(s, BT_ERR_NOMEM, "setting up GEOS: out of memory");
+    GEOSContext_setErrorMessageHandler_r(s->geos, geos_error, s);
+    GEOSContext_setNoticeMessageHandler_r(s->geos, geos_notice, s);
+    *out = s->geos;
+    return BT_OK;
+}
+
+int bt__proj(bt_store *s, PJ_CONTEXT **out)
+{
+    *out = s->proj;
+    if (s->proj) return BT_OK;
+    int rc = bt__proj_load(s);
+    if (rc) return rc;
+    s->proj = proj_context_create();
+    if (!s->proj) return bt__error(s, BT_ERR_NOMEM, "setting up PROJ: out of memory");
+    /* PROJ would print to stderr; its failures are reported through bt__error. */
+    proj_log_level(s->proj, PJ_LOG_NONE);
+    *out = s->proj;
+    return BT_OK;
 }
 
 static int open_fail(char **errmsg, int code, const char *fmt, ...)
@@ -66,17 +94,6 @@ int bt_store_open(const char *path, unsigned flags, bt_store **out, char **errms
     if (!s) return open_fail(errmsg, BT_ERR_NOMEM, "opening store %s: out of memory", path);
     s->flags = flags;
     s->be = &bt__spatialite_backend;
-    s->geos = GEOS_init_r();
-    s->proj = proj_context_create();
-    if (!s->geos || !s->proj) {
-        store_free(s);
-        return open_fail(errmsg, BT_ERR_NOMEM, "opening store %s: out of memory", path);
-    }
-    GEOSContext_setErrorMessageHandler_r(s->geos, geos_error, s);
-    GEOSContext_setNoticeMessageHandler_r(s->geos, geos_notice, s);
-    /* PROJ would print to stderr; its failures are reported through bt__error. */
-    proj_log_level(s->proj, PJ_LOG_NONE);
-    geod_init(&s->geod, 6378137.0, 1.0 / 298.257223563);
 
     int rc = s->be->open(s, path, flags);
     if (rc != BT_OK) {
