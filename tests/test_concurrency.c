@@ -148,9 +148,89 @@ static void test_readers_see_all_or_nothing(void **state)
     tu_dir_remove(&d);
 }
 
+/* PROJ and GEOS are loaded by the first call that needs them (lib/core/deps.c, under
+ * pthread_once): threads that all make such a first call at once, each on its own
+ * handle, get the same answers, and ThreadSanitizer sees no race on the loaded tables.
+ * First in the list, so that nothing has loaded them before. */
+#define FIRST_USERS 4
+static const char *first_path;
+static atomic_int first_go;
+
+static void *first_user(void *arg)
+{
+    double *out = arg;
+    while (!atomic_load(&first_go)) {
+    }
+    /* PROJ: a store-less distance, then the k nearest on a handle */
+    bt_lonlat hyesan = {128.17778, 41.40167}, changbai = {128.19624, 41.41772};
+    if (bt_geod_distance(hyesan, changbai, &out[0]) != BT_OK) out[0] = -1.0;
+    bt_store *s = NULL;
+    if (bt_store_open(first_path, BT_OPEN_READONLY, &s, NULL) != BT_OK) {
+        out[1] = out[2] = -1.0;
+        return NULL;
+    }
+    bt_hit *h = NULL;
+    size_t n = 0;
+    out[1] = bt_incident_nearest(s, hyesan, 1, NULL, &h, &n) == BT_OK && n == 1
+                 ? h[0].distance_m
+                 : -1.0;
+    bt_hits_free(h);
+    /* GEOS: a polygon count */
+    bt_query q;
+    bt_query_init(&q);
+    q.area = BT_AREA_POLYGON;
+    q.wkt = "POLYGON((128.1 41.3, 128.3 41.3, 128.3 41.5, 128.1 41.5, 128.1 41.3))";
+    int64_t total = -1;
+    out[2] = bt_incident_count(s, &q, &total, NULL) == BT_OK ? (double)total : -1.0;
+    bt_store_close(s);
+    return NULL;
+}
+
+static void test_first_use_from_threads(void **state)
+{
+    (void)state;
+    tu_dir d;
+    assert_int_equal(tu_dir_make(&d), 0);
+    char path[512];
+    tu_path(&d, "first.db", path, sizeof path);
+    bt_store *s = NULL;
+    assert_int_equal(bt_store_open(path, BT_OPEN_READWRITE | BT_OPEN_CREATE, &s, NULL),
+                     BT_OK);
+    /* one incident inside the polygon, one outside (Changbai is inside too) */
+    bt_incident inc;
+    bt_incident_init(&inc);
+    inc.time_precision = BT_TIME_DAY;
+    inc.start = inc.end = 1593561600;
+    inc.ref = "F-1";
+    inc.where = (bt_lonlat){128.19624, 41.41772};
+    assert_int_equal(bt_incident_add(s, &inc, NULL), BT_OK);
+    inc.ref = "F-2";
+    inc.where = (bt_lonlat){127.5, 41.0};
+    assert_int_equal(bt_incident_add(s, &inc, NULL), BT_OK);
+    bt_store_close(s);
+
+    first_path = path;
+    double out[FIRST_USERS][3];
+    pthread_t t[FIRST_USERS];
+    for (int i = 0; i < FIRST_USERS; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, first_user, out[i]), 0);
+    atomic_store(&first_go, 1);
+    for (int i = 0; i < FIRST_USERS; i++)
+        pthread_join(t[i], NULL);
+    for (int i = 0; i < FIRST_USERS; i++) {
+        /* Hyesan-Changbai, about 2,358 m (docs/api.md); the nearest is Changbai */
+        assert_true(out[i][0] > 2300.0 && out[i][0] < 2400.0);
+        assert_true(out[i][0] == out[0][0]);
+        assert_true(out[i][1] == out[0][0]);
+        assert_true(out[i][2] == 1.0);
+    }
+    tu_dir_remove(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_first_use_from_threads),
         cmocka_unit_test(test_readers_see_all_or_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
