@@ -14,7 +14,10 @@
  * search of its starts), radius, box and polygon queries the same within noise, k
  * nearest 1.0-1.07x; 256 and more cost k nearest 1.2-1.4x. Saved copies keep the
  * leaf size they were built with. */
-#define KD_LEAF 192
+#ifndef BT_KD_LEAF /* -DBT_KD_LEAF=N: another size, for measuring (bench/query_ab.c) */
+#define BT_KD_LEAF 192
+#endif
+#define KD_LEAF BT_KD_LEAF
 /* Overlay entries tolerated before a repack: max(FLOOR, static size / DIVISOR). */
 #define REPACK_FLOOR 4096
 #define REPACK_DIVISOR 16
