@@ -8,8 +8,9 @@
  * against the spatialite shell.
  *
  * Usage: bt_bench [--sizes 10000,100000,1000000] [--long] [--reps N] [--dir DIR]
- *                 [--borders FILE] [--no-sql]
- * (--long adds 10,000,000.) The one-shot runs spawn bt_oneshot (bench/oneshot.c).
+ *                 [--borders FILE] [--no-sql] [--keep]
+ * (--long adds 10,000,000; --keep leaves each size's store in DIR, e.g. for
+ * bench/query_ab.c.) The one-shot runs spawn bt_oneshot (bench/oneshot.c).
  * Everything is deterministic (fixed seeds); files go to DIR (default /tmp).
  */
 #define _POSIX_C_SOURCE 200809L
@@ -631,6 +632,7 @@ struct opts {
     const char *borders;
     bool sql;
     const char *self;
+    bool keep; /* leave the store file */
 };
 
 static void bench_size(const struct opts *o, size_t n, const struct border *b,
@@ -878,6 +880,10 @@ static void bench_size(const struct opts *o, size_t n, const struct border *b,
                m2 / m1, k1, k2, k2 / k1);
     }
     data_free(&d);
+    if (o->keep) {
+        printf("store kept: %s\n", path);
+        return;
+    }
     unlink(path);
     snprintf(wal, sizeof wal, "%s-wal", path);
     unlink(wal);
@@ -888,12 +894,14 @@ static void bench_size(const struct opts *o, size_t n, const struct border *b,
 int main(int argc, char **argv)
 {
     struct opts o = {{10000, 100000, 1000000}, 3, 15, "/tmp",
-                     BT_EXAMPLES_DATA_DIR "/borders.geojson", true, argv[0]};
+                     BT_EXAMPLES_DATA_DIR "/borders.geojson", true, argv[0], false};
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--long") == 0 && o.nsizes < 8) {
             o.sizes[o.nsizes++] = 10000000;
         } else if (strcmp(argv[i], "--no-sql") == 0) {
             o.sql = false;
+        } else if (strcmp(argv[i], "--keep") == 0) {
+            o.keep = true;
         } else if (strcmp(argv[i], "--reps") == 0 && i + 1 < argc) {
             o.reps = atoi(argv[++i]);
             if (o.reps < 1) o.reps = 1;
@@ -910,7 +918,7 @@ int main(int argc, char **argv)
         } else {
             fprintf(stderr,
                     "usage: %s [--sizes N,N,...] [--long] [--reps N] [--dir DIR] "
-                    "[--borders FILE] [--no-sql]\n", argv[0]);
+                    "[--borders FILE] [--no-sql] [--keep]\n", argv[0]);
             return 2;
         }
     }
