@@ -139,6 +139,32 @@ static int value_extent(jstate *js, size_t *end)
     long depth = 0;
     bool in_str = false;
     for (;;) {
+        /* The bytes already read without a call per byte (this scan is what finds
+         * each feature's end); byte_at() below only at the window's end. */
+        const char *d = js->r->data;
+        size_t base = js->r->base, lim = base + js->r->len;
+        bool done = false;
+        while (p < lim) {
+            c = (unsigned char)d[p - base];
+            if (in_str) {
+                if (c == '\\') {
+                    if (p + 1 == lim) break; /* the escaped byte is not read yet */
+                    p++;
+                } else if (c == '"') {
+                    in_str = false;
+                }
+            } else if (c == '"') {
+                in_str = true;
+            } else if (c == '{' || c == '[') {
+                depth++;
+            } else if ((c == '}' || c == ']') && --depth == 0) {
+                done = true;
+                p++;
+                break;
+            }
+            p++;
+        }
+        if (done) break;
         c = byte_at(js, p);
         if (c < 0) {
             long line, col;
@@ -916,7 +942,9 @@ static void fast_get(bt__feature *f, const char *key, bt__val *out)
     jstate *js = f->impl;
     fastr *r = &js->fast;
     for (size_t i = 0; i < r->nprops; i++) {
-        if (strcmp(r->arena + r->props[i].key, key) == 0) {
+        /* most look-ups are of absent names: the first byte settles nearly all */
+        const char *k = r->arena + r->props[i].key;
+        if (k[0] == key[0] && strcmp(k, key) == 0) {
             *out = r->props[i].v;
             return;
         }

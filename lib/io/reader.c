@@ -56,15 +56,17 @@ void bt__reader_pos(bt__reader *r, size_t off, bool advance, long *line, long *c
     if (off < from) off = from; /* not expected: clamp to what we know */
     size_t end = r->base + r->len;
     if (off > end) off = end;
-    for (size_t i = from; i < off; i++) {
-        unsigned char ch = (unsigned char)r->data[i - r->base];
-        if (ch == '\n') {
-            l++;
-            c = 1;
-        } else if ((ch & 0xC0) != 0x80) {
-            c++; /* count characters, not UTF-8 continuation bytes */
-        }
+    /* Lines by memchr (called once per feature: a byte loop here cost 4% of an
+     * import), then the characters after the last newline. */
+    const char *p = r->data + (from - r->base), *stop = r->data + (off - r->base);
+    const char *nl;
+    while (p < stop && (nl = memchr(p, '\n', (size_t)(stop - p))) != NULL) {
+        l++;
+        c = 1;
+        p = nl + 1;
     }
+    for (; p < stop; p++)
+        if (((unsigned char)*p & 0xC0) != 0x80) c++; /* characters, not UTF-8 bytes */
     *line = l;
     *col = c;
     if (advance) {
