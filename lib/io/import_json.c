@@ -825,6 +825,7 @@ typedef struct fast_feat {
     size_t gtype; /* arena offset of the geometry's type, or -1 */
     double x, y;
     bool has_coords;
+    bool top_member; /* "crs" or "features" (skipped here; at top level they count) */
     fast_prop id;
 } fast_feat;
 
@@ -907,6 +908,7 @@ static int fast_feature_member(fastr *r, size_t key, void *ctx)
         ff->point = true;
         return fast_object(r, fast_geom_member, ff);
     }
+    if (strcmp(k, "crs") == 0 || strcmp(k, "features") == 0) ff->top_member = true;
     return fast_skip(r, 1);
 }
 
@@ -1067,6 +1069,38 @@ static int apply_crs_member(jstate *js, json_object *crs, size_t at)
     return bt__import_set_file_crs(js->im, json_object_get_string(name), line, col);
 }
 
+/* A top-level object larger than this is not tried the fast way: a FeatureCollection
+ * must not be read whole to find its end (memory stays bounded). */
+#define FAST_TOP_MAX 65536
+
+/* The end of the object at js->pos if it ends within FAST_TOP_MAX bytes; false
+ * otherwise, and on any problem (the json-c path then reports it). */
+static bool top_extent(jstate *js, size_t *end)
+{
+    size_t p = js->pos;
+    long depth = 0;
+    bool in_str = false;
+    while (p - js->pos < FAST_TOP_MAX) {
+        int c = byte_at(js, p++);
+        if (c < 0) return false;
+        if (in_str) {
+            if (c == '\\') {
+                if (byte_at(js, p++) < 0) return false;
+            } else if (c == '"') {
+                in_str = false;
+            }
+        } else if (c == '"') {
+            in_str = true;
+        } else if (c == '{' || c == '[') {
+            depth++;
+        } else if ((c == '}' || c == ']') && --depth == 0) {
+            *end = p;
+            return true;
+        }
+    }
+    return false;
+}
+
 /* One top-level value: a FeatureCollection (streamed) or a Feature. */
 static int top_object(jstate *js)
 {
@@ -1074,6 +1108,20 @@ static int top_object(jstate *js)
     js->keep = start;
     if (byte_at(js, start) != '{')
         return fail_pos(js, start, BT_ERR_PARSE, "expected a GeoJSON object ('{')");
+    /* A Feature of a sequence (one a line): the fast reader as in a collection; one
+     * with a "crs" or "features" member goes the json-c way, which handles those. */
+    size_t fend;
+    if (!js->im->no_fast && top_extent(js, &fend)) {
+        fast_feat ff;
+        if (fast_feature(js, start, fend, &ff) == FAST_OK && !ff.top_member) {
+            int rc = handle_fast(js, &ff, start, fend);
+            js->pos = fend;
+            js->keep = fend;
+            return rc;
+        }
+        if (js->fast.nomem)
+            return bt__error(js->im->s, BT_ERR_NOMEM, "%s: out of memory", js->im->name);
+    }
     js->pos++;
     json_object *top = json_object_new_object();
     if (!top) return bt__error(js->im->s, BT_ERR_NOMEM, "%s: out of memory", js->im->name);
