@@ -265,6 +265,249 @@ static void test_bulk_load_rebuilds_index(void **state)
     free(triggers);
 }
 
+/* The SQL of the time index as the file holds it ("" if there is none). */
+static char *time_index_sql(const char *path)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT coalesce((SELECT sql FROM sqlite_master"
+                                            " WHERE type = 'index' AND name = 'incidents_time'),"
+                                            " '')",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    char *out = strdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return out;
+}
+
+#define TIME_INDEX_PRESENT                                                                   \
+    "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'incidents_time'"
+
+/* Incidents with varied times: start_t = 10^9 + 3600 * k for k in 0..9999 (from the
+ * generator), open-ended for every seventh; times[] keeps each start. */
+static int64_t times[MAX_POINTS];
+
+static void add_timed(bt_store *s, size_t n)
+{
+    char ref[32];
+    for (size_t i = 0; i < n; i++) {
+        assert_true(npts < MAX_POINTS);
+        bt_lonlat p = {124.0 + 7.0 * next_unit(), 40.0 + 3.0 * next_unit()};
+        snprintf(ref, sizeof ref, "T-%zu", npts);
+        bt_incident inc = fx_incident(ref, p.lon, p.lat);
+        inc.start = INT64_C(1000000000) + 3600 * (int64_t)(next_unit() * 10000.0);
+        inc.end = npts % 7 == 0 ? BT_TIME_OPEN : inc.start + 86399;
+        assert_int_equal(bt_incident_add(s, &inc, &ids[npts]), BT_OK);
+        times[npts] = inc.start;
+        pts[npts++] = p;
+    }
+}
+
+/* The time index agrees with the table and with the test's own list of times. */
+static void check_time_index(const char *path, const char *want_sql)
+{
+    char *got = time_index_sql(path);
+    assert_string_equal(got, want_sql);
+    free(got);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "ok");
+    sqlite3_finalize(st);
+    static const int64_t from[] = {1000000000, 1010000000, 1020000000, 1035000000};
+    for (size_t k = 0; k < sizeof from / sizeof from[0]; k++) {
+        int64_t lo = from[k], hi = from[k] + 5000000;
+        size_t want = 0;
+        for (size_t i = 0; i < npts; i++) want += times[i] >= lo && times[i] <= hi;
+        char sql[256];
+        snprintf(sql, sizeof sql,
+                 "SELECT count(*) FROM incidents INDEXED BY incidents_time WHERE start_t"
+                 " BETWEEN %lld AND %lld",
+                 (long long)lo, (long long)hi);
+        assert_int_equal(query_int(db, sql), (int64_t)want);
+    }
+    /* the open-ended ones, through the index's second column */
+    size_t open = 0;
+    for (size_t i = 0; i < npts; i++) open += i % 7 == 0;
+    assert_int_equal(query_int(db, "SELECT count(*) FROM incidents INDEXED BY incidents_time"
+                                   " WHERE start_t >= 0 AND end_t IS NULL"),
+                     (int64_t)open);
+    sqlite3_close(db);
+}
+
+/* A load at least as large as the table builds the time index once at flush: dropped
+ * while loading, back byte for byte at commit, the connection's settings restored. */
+static void test_bulk_time_index(void **state)
+{
+    (void)state;
+    char path[512];
+    fx_file(&dir, "bulk_time.bt", path, sizeof path);
+    bt_store *s = NULL;
+    char *em = NULL;
+    assert_int_equal(bt_store_open(path, BT_OPEN_READWRITE | BT_OPEN_CREATE, &s, &em), BT_OK);
+    npts = 0;
+    char *want = time_index_sql(path);
+    assert_non_null(strstr(want, "CREATE INDEX incidents_time"));
+    int64_t temp_store = bt__sq_bulk_query_int(s, "PRAGMA temp_store");
+    int64_t cache_size = bt__sq_bulk_query_int(s, "PRAGMA cache_size");
+    assert_int_equal(temp_store, 2); /* MEMORY, as the store opens */
+
+    add_timed(s, 100);
+    assert_int_equal(bt_store_begin(s), BT_OK);
+    add_timed(s, 600); /* bulk mode from insert 512; not yet as many as the table's rows */
+    assert_int_equal(bt_incident_find(s, "T-650", &(int64_t){0}), BT_OK);
+    assert_int_equal(bt__sq_bulk_query_int(s, TIME_INDEX_PRESENT), 1);
+    add_timed(s, 2400);
+    assert_int_equal(bt__sq_bulk_query_int(s, TIME_INDEX_PRESENT), 0);
+    assert_int_equal(bt_store_commit(s), BT_OK);
+    assert_int_equal(bt__sq_bulk_query_int(s, TIME_INDEX_PRESENT), 1);
+    assert_int_equal(bt__sq_bulk_query_int(s, "PRAGMA temp_store"), temp_store);
+    assert_int_equal(bt__sq_bulk_query_int(s, "PRAGMA cache_size"), cache_size);
+    check_time_index(path, want);
+    check_index(path, NULL);
+
+    /* a smaller load onto a larger table keeps the index and inserts into it */
+    assert_int_equal(bt_store_begin(s), BT_OK);
+    add_timed(s, 1500);
+    assert_int_equal(bt__sq_bulk_query_int(s, TIME_INDEX_PRESENT), 1);
+    assert_int_equal(bt_store_commit(s), BT_OK);
+    check_time_index(path, want);
+
+    /* a rolled-back load leaves the index as it was */
+    size_t before = npts;
+    assert_int_equal(bt_store_begin(s), BT_OK);
+    add_timed(s, 6000); /* the table holds 4600 */
+    assert_int_equal(bt__sq_bulk_query_int(s, TIME_INDEX_PRESENT), 0);
+    assert_int_equal(bt_store_rollback(s), BT_OK);
+    npts = before;
+    assert_int_equal(bt__sq_bulk_query_int(s, "PRAGMA temp_store"), temp_store);
+    assert_int_equal(bt__sq_bulk_query_int(s, "PRAGMA cache_size"), cache_size);
+    check_time_index(path, want);
+
+    /* a query in the middle of the load rebuilds it; the load goes on */
+    assert_int_equal(bt_store_begin(s), BT_OK);
+    add_timed(s, 6000);
+    assert_int_equal(bt__sq_bulk_query_int(s, TIME_INDEX_PRESENT), 0);
+    check_queries(s);
+    assert_int_equal(bt__sq_bulk_query_int(s, TIME_INDEX_PRESENT), 1);
+    add_timed(s, 600);
+    assert_int_equal(bt_store_commit(s), BT_OK);
+    check_time_index(path, want);
+    check_index(path, NULL);
+    bt_store_close(s);
+    free(want);
+}
+
+/* Writes n features, one a line, with refs D-0.. and the ref of feature dup (1-based)
+ * repeating that of feature 1 when dup > 0. */
+static char *geojson_lines(size_t n, size_t dup)
+{
+    size_t cap = 200 * n + 64, len = 0;
+    char *buf = malloc(cap);
+    assert_non_null(buf);
+    len += (size_t)snprintf(buf + len, cap - len, "{\"type\":\"FeatureCollection\",\"features\":[\n");
+    for (size_t i = 1; i <= n; i++)
+        len += (size_t)snprintf(buf + len, cap - len,
+                                "%s{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\","
+                                "\"coordinates\":[%.6f,%.6f]},\"properties\":{\"ref\":\"D-%zu\","
+                                "\"type\":\"arrest\",\"start\":\"2021-03-04\"}}\n",
+                                i > 1 ? "," : "", 124.0 + 0.001 * (double)(i % 5000),
+                                40.0 + 0.0005 * (double)i, i == dup ? (size_t)1 : i);
+    len += (size_t)snprintf(buf + len, cap - len, "]}\n");
+    assert_true(len < cap);
+    return buf;
+}
+
+/* The ref index is kept: a duplicate past the point where the time index is dropped is
+ * refused at its feature, with the message of an ordinary import, and nothing is kept. */
+static void test_bulk_duplicate_ref(void **state)
+{
+    (void)state;
+    char path[512];
+    fx_file(&dir, "bulk_dup.bt", path, sizeof path);
+    bt_store *s = NULL;
+    char *em = NULL;
+    assert_int_equal(bt_store_open(path, BT_OPEN_READWRITE | BT_OPEN_CREATE, &s, &em), BT_OK);
+    char *want = time_index_sql(path);
+    char *text = geojson_lines(3000, 2500);
+    bt_import_report rep;
+    assert_int_equal(bt_import_mem(s, text, strlen(text), "dup.geojson", NULL, &rep),
+                     BT_ERR_EXISTS);
+    /* feature 2500 is on line 2501 after the comma that starts it */
+    assert_string_equal(bt_store_errmsg(s), "dup.geojson: feature 2500 (line 2501, column 2): "
+                                            "incident ref 'D-1' already exists");
+    npts = 0;
+    check_time_index(path, want);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(query_int(db, "SELECT count(*) FROM incidents"), 0);
+    sqlite3_close(db);
+
+    /* skipping it instead: a rollback to the feature's savepoint in the middle of the
+     * bulk load, the other 2999 kept and indexed */
+    bt_import_options o;
+    bt_import_options_init(&o);
+    o.skip_invalid = 1;
+    assert_int_equal(bt_import_mem(s, text, strlen(text), "dup.geojson", &o, &rep), BT_OK);
+    assert_int_equal(rep.added, 2999);
+    assert_int_equal(rep.skipped, 1);
+    assert_int_equal(bt__sq_bulk_query_int(s, TIME_INDEX_PRESENT), 1);
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    assert_int_equal(query_int(db, "SELECT count(*) FROM incidents"), 2999);
+    assert_int_equal(query_int(db, "SELECT count(*) FROM incidents INDEXED BY incidents_time"
+                                   " WHERE start_t >= 0"),
+                     2999);
+    sqlite3_close(db);
+    free(text);
+    free(want);
+    bt_store_close(s);
+}
+
+/* The R*Tree entries kept while inserting stand for the new rows only while nothing
+ * else changed them: a point moved, a row deleted, in the load that rebuilds the tree
+ * (an entry kept from before the move would put the row's box in the wrong place). */
+static void test_bulk_kept_entries_follow_changes(void **state)
+{
+    (void)state;
+    char path[512];
+    fx_file(&dir, "bulk_kept.bt", path, sizeof path);
+    bt_store *s = NULL;
+    char *em = NULL;
+    assert_int_equal(bt_store_open(path, BT_OPEN_READWRITE | BT_OPEN_CREATE, &s, &em), BT_OK);
+    npts = 0;
+    add_points(s, 50);
+    assert_int_equal(bt_store_begin(s), BT_OK);
+    add_points(s, 2000);
+    /* move one new row far away: same count of new rows, other box */
+    bt_incident *inc = NULL;
+    assert_int_equal(bt_incident_get(s, ids[1500], &inc), BT_OK);
+    bt_incident moved = *inc;
+    moved.where = (bt_lonlat){130.5, 42.75};
+    assert_int_equal(bt_incident_update(s, &moved), BT_OK);
+    bt_incident_free(inc);
+    pts[1500] = moved.where;
+    add_points(s, 500);
+    assert_int_equal(bt_store_commit(s), BT_OK);
+    check_index(path, NULL);
+    check_queries(s);
+
+    /* a delete, then as many inserts as rows deleted */
+    assert_int_equal(bt_store_begin(s), BT_OK);
+    add_points(s, 3000);
+    assert_int_equal(bt_incident_delete(s, ids[npts - 1]), BT_OK);
+    npts--;
+    add_points(s, 1); /* the same ref again, another id and point */
+    assert_int_equal(bt_store_commit(s), BT_OK);
+    check_index(path, NULL);
+    check_queries(s);
+    bt_store_close(s);
+}
+
 /* The R*Tree's (pkid, box) rows in pkid order, as text, to compare two packings. */
 static char *rtree_rows(const char *path)
 {
@@ -369,6 +612,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bulk_load_rebuilds_index),
         cmocka_unit_test(test_repack_external_sort),
+        cmocka_unit_test(test_bulk_time_index),
+        cmocka_unit_test(test_bulk_duplicate_ref),
+        cmocka_unit_test(test_bulk_kept_entries_follow_changes),
 #ifdef BT_FAULT_INJECTION
         cmocka_unit_test(test_repack_out_of_memory),
 #endif

@@ -82,6 +82,9 @@ struct bt__sq {
     int64_t txn_inserts;                       /* incident inserts in this transaction */
     char *bulk_trigger_sql[BT__BULK_NTRIGGERS]; /* sqlite3_malloc'd CREATE TRIGGER text */
     int bulk_cache_prev;                       /* cache_size to restore, 0: none */
+    bool bulk_index_checked;                   /* the time index was looked at */
+    char *bulk_index_sql;                      /* its CREATE INDEX text if dropped */
+    struct bt__bulk_rows *bulk_rows;           /* R*Tree entries of the new rows */
 };
 
 static inline struct bt__sq *bt__sq_of(bt_store *s) { return (struct bt__sq *)s->be_data; }
@@ -147,6 +150,11 @@ int bt__sq_bulk_note_insert(bt_store *s);
 int bt__sq_bulk_flush(bt_store *s);
 /** Forgets bulk state (after a rollback: SQLite restored the triggers itself). */
 void bt__sq_bulk_reset(bt_store *s);
+/** Called after an incident insert: in bulk mode, keeps its R*Tree entry for the flush. */
+void bt__sq_bulk_note_row(bt_store *s, int64_t id, bt_lonlat where);
+/** Called when incidents change other than by insert (update, delete, rollback to a
+ *  savepoint): the kept entries may be stale, the flush reads the table instead. */
+void bt__sq_bulk_forget_rows(bt_store *s);
 
 /* ---- schema (schema.c) ---- */
 

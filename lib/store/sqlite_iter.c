@@ -69,6 +69,7 @@ int bt__sq_savepoint_release(bt_store *s, const char *name)
  * transaction is exactly as before SAVEPOINT. */
 int bt__sq_savepoint_rollback(bt_store *s, const char *name)
 {
+    bt__sq_bulk_forget_rows(s); /* rows kept for the R*Tree may be undone */
     int rc = savepoint_exec(s, "ROLLBACK TO SAVEPOINT", name);
     int rc2 = savepoint_exec(s, "RELEASE SAVEPOINT", name);
     return rc ? rc : rc2;

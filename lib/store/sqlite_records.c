@@ -494,6 +494,7 @@ static int incident_write(bt_store *s, const bt_incident *inc, bool update, int6
     snprintf(what, sizeof what, "incident '%.200s'", inc->ref ? inc->ref : "");
     int rc = update ? BT_OK : bt__sq_bulk_note_insert(s);
     if (rc) return rc;
+    if (update) bt__sq_bulk_forget_rows(s); /* the point may move */
     sqlite3_stmt *st;
     rc = bt__sq_acquire(s, sid, &st);
     if (rc) return rc;
@@ -511,6 +512,7 @@ static int incident_write(bt_store *s, const bt_incident *inc, bool update, int6
             rc = bt__error(s, BT_ERR_EXISTS, "incident ref '%.200s' already exists", inc->ref);
         else if (src != SQLITE_DONE)
             rc = bt__sq_fail(s, src, "writing %s", what);
+        if (src == SQLITE_DONE && !update) bt__sq_bulk_note_row(s, *id, inc->where);
     }
     bt__sq_release(s, sid, st);
     return rc;
@@ -577,6 +579,7 @@ int bt__sq_incident_find(bt_store *s, const char *ref, int64_t *id)
 int bt__sq_incident_delete(bt_store *s, int64_t id)
 {
     /* incident_sources rows go with it (ON DELETE CASCADE). */
+    bt__sq_bulk_forget_rows(s);
     return delete_by_id(s, BT__ST_INC_DELETE, id, "incident");
 }
 
