@@ -243,6 +243,74 @@ static void test_profile_equal(void **state)
     bt_border_free(bf);
 }
 
+static int64_t sql_count(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+/* Stored and on-the-fly profiles of border T agree, bin by bin; returns the total. */
+static int64_t profiles_agree(bt_store *s)
+{
+    bt_border *bs = NULL, *bf = NULL;
+    assert_int_equal(bt_border_open(s, "T", NULL, &bs), BT_OK);
+    assert_int_equal(bt_border_open(s, "T", &START, &bf), BT_OK);
+    bt_profile_opts o;
+    bt_profile_opts_init(&o);
+    o.bin_m = 500.0;
+    bt_profile *ps = NULL, *pf = NULL;
+    assert_int_equal(bt_border_profile(s, bs, &o, &ps), BT_OK);
+    assert_int_equal(bt_border_profile(s, bf, &o, &pf), BT_OK);
+    assert_int_equal(ps->nbins, pf->nbins);
+    assert_int_equal(ps->total, pf->total);
+    for (size_t k = 0; k < ps->nbins; k++) assert_int_equal(ps->counts[k], pf->counts[k]);
+    int64_t total = (int64_t)ps->total;
+    bt_profile_free(ps);
+    bt_profile_free(pf);
+    bt_border_free(bs);
+    bt_border_free(bf);
+    return total;
+}
+
+/* Adds n incidents in one transaction (past 512 inserts: bulk mode, lib/store/
+ * sqlite_bulk.c), within 3 km of the line. */
+static void add_many(bt_store *s, const char *prefix, int n, uint64_t *st)
+{
+    assert_int_equal(bt_store_begin(s), BT_OK);
+    for (int i = 0; i < n; i++) {
+        char ref[32];
+        snprintf(ref, sizeof ref, "%s%d", prefix, i);
+        double c = -1000.0 + 12000.0 * rnd(st);
+        add_inc(s, ref, at(c, (rnd(st) - 0.5) * 6000.0), (bt_incident_type)(1 + (i % 3)),
+                1000 * (i % 50));
+    }
+    assert_int_equal(bt_store_commit(s), BT_OK);
+}
+
+/* A bulk load queues its incidents for the stored chainage only when some border has
+ * a stored state (else every border is computed whole on first use, and nothing would
+ * read the queue); the stored profile is right either way. */
+static void test_bulk_load_queue(void **state)
+{
+    struct fx *f = *state;
+    uint64_t st = 7;
+    add_many(f->s, "A", 700, &st);
+    /* the first 511 went through the trigger, before bulk mode; the rest none */
+    assert_int_equal(sql_count(f->path, "SELECT count(*) FROM chainage_pending"), 511);
+    assert_int_equal(profiles_agree(f->s), 700); /* computes and stores T's chainage */
+    assert_int_equal(sql_count(f->path, "SELECT count(*) FROM chainage_state"), 1);
+    add_many(f->s, "B", 700, &st);
+    assert_int_equal(sql_count(f->path, "SELECT count(*) FROM chainage_pending"), 700);
+    assert_int_equal(profiles_agree(f->s), 1400); /* takes the queued 700 in */
+}
+
 static void raw_sql(const char *path, const char *sql)
 {
     sqlite3 *db = NULL;
@@ -375,6 +443,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_by_chainage, setup, teardown),
         cmocka_unit_test_setup_teardown(test_segment_change, setup, teardown),
         cmocka_unit_test_setup_teardown(test_profile_equal, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bulk_load_queue, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migration_from_v1, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_errors, setup, teardown),

@@ -977,7 +977,10 @@ int bt__sq_bulk_flush(bt_store *s)
         sqlite3_finalize(st);
         if (rc != SQLITE_DONE) ret = bt__sq_fail(s, rc, "bulk load: indexing new incidents");
     }
-    if (!ret && pending > 0 && q->bulk_trigger_sql[3]) {
+    /* A border without a state row is recomputed whole on first use (schema.c): with
+     * none, nothing would ever read what the trigger queues (one row per incident). */
+    if (!ret && pending > 0 && q->bulk_trigger_sql[3] &&
+        bt__sq_bulk_query_int(s, "SELECT count(*) FROM chainage_state") != 0) {
         /* what chainage_incident_ins would have queued, in id order */
         rc = sqlite3_prepare_v2(q->db,
                                 "INSERT INTO chainage_pending (kind, record_id)"
