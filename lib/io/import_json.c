@@ -100,6 +100,33 @@ static int skip_ws(jstate *js, bool top)
     }
 }
 
+/* Where a scan for the end of an object or array stands: nesting depth, inside a
+ * string, after a backslash there (the state carries across reads). */
+struct nest {
+    long depth;
+    bool in_str, esc;
+};
+
+/* Takes one byte; true when it closes the outermost object or array. */
+static inline bool nest_step(struct nest *n, int c)
+{
+    if (n->esc) {
+        n->esc = false;
+    } else if (n->in_str) {
+        if (c == '\\')
+            n->esc = true;
+        else if (c == '"')
+            n->in_str = false;
+    } else if (c == '"') {
+        n->in_str = true;
+    } else if (c == '{' || c == '[') {
+        n->depth++;
+    } else if ((c == '}' || c == ']') && --n->depth == 0) {
+        return true;
+    }
+    return false;
+}
+
 /* Finds the end (exclusive) of the JSON value starting at js->pos: matches brackets
  * and skips strings; a scalar ends at a delimiter. Does not validate: json-c does. */
 static int value_extent(jstate *js, size_t *end)
@@ -136,35 +163,17 @@ static int value_extent(jstate *js, size_t *end)
         *end = p;
         return BT_OK;
     }
-    long depth = 0;
-    bool in_str = false;
+    struct nest n = {0, false, false};
     for (;;) {
         /* The bytes already read without a call per byte (this scan is what finds
          * each feature's end); byte_at() below only at the window's end. */
         const char *d = js->r->data;
         size_t base = js->r->base, lim = base + js->r->len;
-        bool done = false;
-        while (p < lim) {
-            c = (unsigned char)d[p - base];
-            if (in_str) {
-                if (c == '\\') {
-                    if (p + 1 == lim) break; /* the escaped byte is not read yet */
-                    p++;
-                } else if (c == '"') {
-                    in_str = false;
-                }
-            } else if (c == '"') {
-                in_str = true;
-            } else if (c == '{' || c == '[') {
-                depth++;
-            } else if ((c == '}' || c == ']') && --depth == 0) {
-                done = true;
-                p++;
-                break;
+        while (p < lim)
+            if (nest_step(&n, (unsigned char)d[p++ - base])) {
+                *end = p;
+                return BT_OK;
             }
-            p++;
-        }
-        if (done) break;
         c = byte_at(js, p);
         if (c < 0) {
             long line, col;
@@ -178,19 +187,7 @@ static int value_extent(jstate *js, size_t *end)
             return eof_or_nomem(js, -1, p, msg);
         }
         p++;
-        if (in_str) {
-            if (c == '\\') {
-                if (byte_at(js, p) >= 0) p++;
-            } else if (c == '"') {
-                in_str = false;
-            }
-        } else if (c == '"') {
-            in_str = true;
-        } else if (c == '{' || c == '[') {
-            depth++;
-        } else if (c == '}' || c == ']') {
-            if (--depth == 0) break;
-        }
+        if (nest_step(&n, c)) break;
     }
     *end = p;
     return BT_OK;
@@ -1078,22 +1075,11 @@ static int apply_crs_member(jstate *js, json_object *crs, size_t at)
 static bool top_extent(jstate *js, size_t *end)
 {
     size_t p = js->pos;
-    long depth = 0;
-    bool in_str = false;
+    struct nest n = {0, false, false};
     while (p - js->pos < FAST_TOP_MAX) {
         int c = byte_at(js, p++);
         if (c < 0) return false;
-        if (in_str) {
-            if (c == '\\') {
-                if (byte_at(js, p++) < 0) return false;
-            } else if (c == '"') {
-                in_str = false;
-            }
-        } else if (c == '"') {
-            in_str = true;
-        } else if (c == '{' || c == '[') {
-            depth++;
-        } else if ((c == '}' || c == ']') && --depth == 0) {
+        if (nest_step(&n, c)) {
             *end = p;
             return true;
         }
