@@ -590,11 +590,48 @@ static void test_plan_chord2(void **state)
     bt_store_close(st);
 }
 
+/* A polygon under the point semantics settles k-d cells: a box inside is taken
+ * whole, one outside dropped, one across the edge or around the whole polygon left to
+ * its points (the per-point tests of the differential tests check the answers). */
+static void test_plan_polygon_cells(void **state)
+{
+    (void)state;
+    bt_store *st = NULL;
+    assert_int_equal(bt_store_open(":memory:", BT_OPEN_READWRITE | BT_OPEN_CREATE, &st, NULL),
+                     BT_OK);
+    /* a square with a notch: (128,41)-(128.4,41.4) less (128.3,41.3)-(128.4,41.4) */
+    const bt_lonlat ring[] = {{128.0, 41.0}, {128.4, 41.0}, {128.4, 41.3}, {128.3, 41.3},
+                              {128.3, 41.4}, {128.0, 41.4}, {128.0, 41.0}};
+    bt_query q;
+    bt_query_init(&q);
+    q.area = BT_AREA_POLYGON;
+    q.ring = ring;
+    q.nring = 7;
+    struct bt__plan p;
+    assert_int_equal(bt__plan_init(st, &q, "test", &p), BT_OK);
+    assert_int_equal(bt__plan_cell(&p, 128.1, 41.1, 128.2, 41.2), BT__CELL_IN);
+    assert_int_equal(bt__plan_cell(&p, 128.0, 41.0, 128.3, 41.3), BT__CELL_IN); /* on the edge */
+    assert_int_equal(bt__plan_cell(&p, 128.31, 41.31, 128.39, 41.39), BT__CELL_OUT); /* notch */
+    assert_int_equal(bt__plan_cell(&p, 129.0, 41.0, 129.1, 41.1), BT__CELL_OUT);
+    assert_int_equal(bt__plan_cell(&p, 128.35, 41.2, 128.5, 41.25), BT__CELL_PART);
+    assert_int_equal(bt__plan_cell(&p, 128.25, 41.25, 128.35, 41.35), BT__CELL_PART);
+    assert_int_equal(bt__plan_cell(&p, 127.0, 40.0, 129.0, 42.0), BT__CELL_PART);
+    assert_int_equal(bt__plan_cell(&p, 128.1, 41.1, 128.1, 41.2), BT__CELL_PART); /* flat */
+    bt__plan_free(&p);
+    /* "possible" and "certain" keep their own boundary-distance classifier */
+    q.match = BT_MATCH_CERTAIN;
+    assert_int_equal(bt__plan_init(st, &q, "test", &p), BT_OK);
+    assert_true(p.has_bnd);
+    bt__plan_free(&p);
+    bt_store_close(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_idmap),
         cmocka_unit_test(test_plan_chord2),
+        cmocka_unit_test(test_plan_polygon_cells),
         cmocka_unit_test(test_ucode),
         cmocka_unit_test(test_time_encoding),
         cmocka_unit_test(test_kd_range),

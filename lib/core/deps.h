@@ -48,13 +48,14 @@
     X(GEOSCoordSeq_setXY_r) X(GEOSFree_r) X(GEOSGeomTypeId_r) X(GEOSGeomType_r)          \
     X(GEOSGeom_createCollection_r) X(GEOSGeom_createLineString_r)                        \
     X(GEOSGeom_createLinearRing_r) X(GEOSGeom_createPointFromXY_r)                       \
-    X(GEOSGeom_createPolygon_r) X(GEOSGeom_destroy_r) X(GEOSGeom_getCoordSeq_r)          \
-    X(GEOSGeom_getXMax_r) X(GEOSGeom_getXMin_r) X(GEOSGeom_getYMax_r)                    \
-    X(GEOSGeom_getYMin_r) X(GEOSGetExteriorRing_r) X(GEOSGetGeometryN_r)                 \
-    X(GEOSGetInteriorRingN_r) X(GEOSGetNumGeometries_r) X(GEOSGetNumInteriorRings_r)     \
-    X(GEOSIntersects_r) X(GEOSNearestPoints_r) X(GEOSPrepare_r)                          \
-    X(GEOSPreparedGeom_destroy_r) X(GEOSPreparedIntersects_r) X(GEOSWKTReader_create_r)  \
-    X(GEOSWKTReader_destroy_r) X(GEOSWKTReader_read_r) X(GEOSisEmpty_r) X(GEOSisValid_r)
+    X(GEOSGeom_createPolygon_r) X(GEOSGeom_createRectangle_r) X(GEOSGeom_destroy_r)      \
+    X(GEOSGeom_getCoordSeq_r) X(GEOSGeom_getXMax_r) X(GEOSGeom_getXMin_r)                \
+    X(GEOSGeom_getYMax_r) X(GEOSGeom_getYMin_r) X(GEOSGetExteriorRing_r)                 \
+    X(GEOSGetGeometryN_r) X(GEOSGetInteriorRingN_r) X(GEOSGetNumGeometries_r)            \
+    X(GEOSGetNumInteriorRings_r) X(GEOSIntersects_r) X(GEOSNearestPoints_r)              \
+    X(GEOSPrepare_r) X(GEOSPreparedContains_r) X(GEOSPreparedGeom_destroy_r)             \
+    X(GEOSPreparedIntersects_r) X(GEOSWKTReader_create_r) X(GEOSWKTReader_destroy_r)     \
+    X(GEOSWKTReader_read_r) X(GEOSisEmpty_r) X(GEOSisValid_r)
 
 /* One pointer per function, typed from the real header's prototype, so that a
  * prototype change in PROJ or GEOS is a compile error here. */
@@ -137,6 +138,7 @@ int bt__dep_open(const char *what, const char *const *names, size_t nnames,
 #define GEOSGeom_createLinearRing_r (bt__geos_fn.GEOSGeom_createLinearRing_r)
 #define GEOSGeom_createPointFromXY_r (bt__geos_fn.GEOSGeom_createPointFromXY_r)
 #define GEOSGeom_createPolygon_r (bt__geos_fn.GEOSGeom_createPolygon_r)
+#define GEOSGeom_createRectangle_r (bt__geos_fn.GEOSGeom_createRectangle_r)
 #define GEOSGeom_destroy_r (bt__geos_fn.GEOSGeom_destroy_r)
 #define GEOSGeom_getCoordSeq_r (bt__geos_fn.GEOSGeom_getCoordSeq_r)
 #define GEOSGeom_getXMax_r (bt__geos_fn.GEOSGeom_getXMax_r)
@@ -151,6 +153,7 @@ int bt__dep_open(const char *what, const char *const *names, size_t nnames,
 #define GEOSIntersects_r (bt__geos_fn.GEOSIntersects_r)
 #define GEOSNearestPoints_r (bt__geos_fn.GEOSNearestPoints_r)
 #define GEOSPrepare_r (bt__geos_fn.GEOSPrepare_r)
+#define GEOSPreparedContains_r (bt__geos_fn.GEOSPreparedContains_r)
 #define GEOSPreparedGeom_destroy_r (bt__geos_fn.GEOSPreparedGeom_destroy_r)
 #define GEOSPreparedIntersects_r (bt__geos_fn.GEOSPreparedIntersects_r)
 #define GEOSWKTReader_create_r (bt__geos_fn.GEOSWKTReader_create_r)

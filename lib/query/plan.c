@@ -699,10 +699,33 @@ static int bnd_cell(struct bt__plan *p, double w, double s, double e, double n)
     return !possible || lb > T ? BT__CELL_OUT : BT__CELL_PART;
 }
 
+/* A polygon cell under the point semantics. The per-point test is GEOS's intersects
+ * in the lon/lat plane, so GEOS decides the cell's box in the same plane: a box the
+ * prepared polygon contains holds only matching points, one it does not meet none.
+ * A box around the polygon's whole extent can be neither (no GEOS call); a degenerate
+ * or failed box is left to its points. */
+static int poly_cell(struct bt__plan *p, double w, double s, double e, double n)
+{
+    if (!(w < e && s < n)) return BT__CELL_PART;
+    if (w <= p->ext.west && e >= p->ext.east && s <= p->ext.south && n >= p->ext.north)
+        return BT__CELL_PART;
+    GEOSGeometry *r = GEOSGeom_createRectangle_r(p->h, w, s, e, n);
+    if (!r) return BT__CELL_PART;
+    int c = BT__CELL_PART;
+    if (GEOSPreparedContains_r(p->h, p->prep, r) == 1)
+        c = BT__CELL_IN;
+    else if (GEOSPreparedIntersects_r(p->h, p->prep, r) == 0)
+        c = BT__CELL_OUT;
+    GEOSGeom_destroy_r(p->h, r);
+    return c;
+}
+
 int bt__plan_cell(void *ctx, double w, double s, double e, double n)
 {
     struct bt__plan *p = ctx;
     if (p->has_bnd) return bnd_cell(p, w, s, e, n);
+    if (p->q.area == BT_AREA_POLYGON && p->q.match == BT_MATCH_POINT && p->prep)
+        return poly_cell(p, w, s, e, n);
     if (p->q.area != BT_AREA_CIRCLE || p->q.match != BT_MATCH_POINT) return BT__CELL_PART;
     double amin, amax;
     bt__cell_angles(p->q.centre.lon, p->q.centre.lat, w, s, e, n, &amin, &amax);
