@@ -399,6 +399,18 @@ static void test_bulk_time_index(void **state)
     assert_int_equal(bt_store_commit(s), BT_OK);
     check_time_index(path, want);
     check_index(path, NULL);
+
+    /* the queries built the in-memory index, whose watch objects are TEMP: temp_store
+     * can no longer change inside a transaction, so the rebuild could not spill to
+     * disk and the index stays (a larger load than the table's 11,200 rows) */
+    assert_true(bt__sq_bulk_query_int(s, "SELECT count(*) FROM temp.sqlite_master") > 0);
+    assert_int_equal(bt_store_begin(s), BT_OK);
+    add_timed(s, 12000);
+    assert_int_equal(bt__sq_bulk_query_int(s, TIME_INDEX_PRESENT), 1);
+    assert_int_equal(bt_store_commit(s), BT_OK);
+    assert_int_equal(bt__sq_bulk_query_int(s, "PRAGMA temp_store"), temp_store);
+    check_time_index(path, want);
+    check_index(path, NULL);
     bt_store_close(s);
     free(want);
 }

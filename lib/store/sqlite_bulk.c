@@ -173,6 +173,12 @@ static int time_index_drop(bt_store *s)
 {
     struct bt__sq *q = bt__sq_of(s);
     q->bulk_index_checked = true;
+    /* The rebuild stays in bounded memory only under temp_store=FILE, and SQLite will
+     * not change temp_store inside a transaction once the temporary database holds
+     * anything (the in-memory index's watch table and triggers, sqlite_index.c): then
+     * the index stays and takes the rows one by one. */
+    if (bt__sq_bulk_query_int(s, "SELECT count(*) FROM temp.sqlite_master") != 0)
+        return BT_OK;
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(q->db, "SELECT sql FROM sqlite_master WHERE type = 'index'"
                                        " AND name = '" BULK_TIME_INDEX "'"
