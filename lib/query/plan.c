@@ -709,14 +709,22 @@ static int poly_cell(struct bt__plan *p, double w, double s, double e, double n)
     if (!(w < e && s < n)) return BT__CELL_PART;
     if (w <= p->ext.west && e >= p->ext.east && s <= p->ext.south && n >= p->ext.north)
         return BT__CELL_PART;
+    /* a GEOS failure here only leaves the cell to its points: the message GEOS's
+     * handler wrote must not outlive a query that succeeds */
+    bool quiet = p->s->errmsg[0] == '\0';
     GEOSGeometry *r = GEOSGeom_createRectangle_r(p->h, w, s, e, n);
-    if (!r) return BT__CELL_PART;
     int c = BT__CELL_PART;
-    if (GEOSPreparedContains_r(p->h, p->prep, r) == 1)
+    char in = r ? GEOSPreparedContains_r(p->h, p->prep, r) : 2;
+    if (in == 1) {
         c = BT__CELL_IN;
-    else if (GEOSPreparedIntersects_r(p->h, p->prep, r) == 0)
-        c = BT__CELL_OUT;
-    GEOSGeom_destroy_r(p->h, r);
+    } else if (in == 0) {
+        char meets = GEOSPreparedIntersects_r(p->h, p->prep, r);
+        if (meets == 0) c = BT__CELL_OUT;
+        if (meets == 2 && quiet) p->s->errmsg[0] = '\0';
+    } else if (quiet) {
+        p->s->errmsg[0] = '\0';
+    }
+    if (r) GEOSGeom_destroy_r(p->h, r);
     return c;
 }
 
