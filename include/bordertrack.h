@@ -92,7 +92,10 @@ typedef enum bt_status {
     BT_ERR_GEOMETRY = 11,   /**< A geometry operation failed (GEOS). */
     BT_ERR_PARSE = 12,      /**< Text input (a date, a file) could not be parsed. */
     BT_ERR_STATE = 13,      /**< Call out of order (e.g. commit without begin). */
-    BT_ERR_INTERNAL = 14,   /**< A bug or an unexpected library failure. */
+    BT_ERR_INTERNAL = 14,   /**< A bug or an unexpected library failure, including a run-time
+                                 library (PROJ, GEOS, SpatiaLite: loaded on first need by
+                                 any call that needs it) that cannot be loaded; errmsg
+                                 names it. */
     BT_ERR_CONSTRAINT = 15, /**< The change would break a reference (e.g. a linked source). */
     BT_ERR_CANCELLED = 16   /**< A progress callback asked to stop (import: nothing was kept;
                                  export to a file: the file was removed). */
