@@ -626,10 +626,77 @@ static void test_plan_polygon_cells(void **state)
     bt_store_close(st);
 }
 
+static int cmp_hit_id(const void *a, const void *b)
+{
+    const bt_hit *x = a, *y = b;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+/* The sort of hits by id against qsort: small results (insertion), ids spanning under
+ * 2^32 (keys in the index's buffers, swapped with the result's array, reused), wider
+ * spans and results beyond what the buffers keep (in place), and without an index. */
+static void test_hits_sort(void **state)
+{
+    (void)state;
+    bt_store *st = NULL;
+    assert_int_equal(bt_store_open(":memory:", BT_OPEN_READWRITE | BT_OPEN_CREATE, &st, NULL),
+                     BT_OK);
+    struct bt__index *ix = bt__index_peek(st);
+    assert_non_null(ix);
+    uint64_t s = 5;
+    const size_t sizes[] = {0, 1, 2, 63, 64, 65, 500, 3500, 3500, 70000, 140000, 1000};
+    for (int t = 0; t < 36; t++) {
+        size_t n = sizes[t % 12];
+        int span = t / 12; /* 0: ids up to 1e6, 1: span just under 2^32, 2: 2^40 */
+        size_t cap = n + (size_t)(rnext(&s) % 300);
+        bt_hit *h = bt__malloc(cap * sizeof *h + 1), *ref = malloc(n * sizeof *ref + 1);
+        assert_non_null(h);
+        assert_non_null(ref);
+        uint64_t base = 1 + rnext(&s) % 1000;
+        uint64_t range = span == 0 ? 1000000 : span == 1 ? UINT32_MAX : (uint64_t)1 << 40;
+        for (size_t i = 0; i < n; i++) {
+            bool dup;
+            uint64_t id;
+            do { /* distinct ids */
+                id = base + rnext(&s) % range;
+                dup = false;
+                for (size_t j = i > 50 ? i - 50 : 0; j < i; j++) dup |= (uint64_t)h[j].id == id;
+                if (n <= 3500)
+                    for (size_t j = 0; j < i; j++) dup |= (uint64_t)h[j].id == id;
+            } while (dup);
+            if (span == 1 && i == 0) id = base;
+            if (span == 1 && i == 1) id = base + UINT32_MAX; /* span exactly 2^32 - 1 */
+            h[i].id = (int64_t)id;
+            h[i].distance_m = (double)rnext(&s);
+            h[i].start = (int64_t)rnext(&s);
+        }
+        memcpy(ref, h, n * sizeof *ref);
+        qsort(ref, n, sizeof *ref, cmp_hit_id);
+        bool dups = false; /* the large random draws may repeat: the sort needs none */
+        for (size_t i = 1; i < n; i++) dups |= ref[i].id == ref[i - 1].id;
+        if (dups) {
+            bt__free(h);
+            free(ref);
+            continue;
+        }
+        bt__hits_sort_by_id(t % 5 == 4 ? NULL : ix, &h, &cap, n);
+        assert_true(cap >= n);
+        for (size_t i = 0; i < n; i++) {
+            assert_int_equal(h[i].id, ref[i].id);
+            assert_memory_equal(&h[i].distance_m, &ref[i].distance_m, sizeof(double));
+            assert_int_equal(h[i].start, ref[i].start);
+        }
+        bt__free(h);
+        free(ref);
+    }
+    bt_store_close(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_idmap),
+        cmocka_unit_test(test_hits_sort),
         cmocka_unit_test(test_plan_chord2),
         cmocka_unit_test(test_plan_polygon_cells),
         cmocka_unit_test(test_ucode),

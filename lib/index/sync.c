@@ -69,6 +69,8 @@ void bt__index_free(bt_store *s)
     bt__index_clear(ix);
     bt__free(ix->dirty);
     bt__free(ix->held);
+    bt__free(ix->sort_keys);
+    bt__free(ix->sort_hits);
     bt__free(ix);
     s->index = NULL;
 }

@@ -358,17 +358,96 @@ static void msd_by_id(bt_hit *h, size_t n, unsigned shift)
     }
 }
 
-/* Sorts hits by id (ids are positive). */
-static int sort_by_id(bt_hit *h, size_t n)
+/* Sorts hits by id (ids are positive), in place. */
+static void msd_sort(bt_hit *h, size_t n)
 {
-    if (n < 2) return BT_OK;
     uint64_t maxid = 0;
     for (size_t i = 0; i < n; i++)
         if ((uint64_t)h[i].id > maxid) maxid = (uint64_t)h[i].id;
     unsigned bits = 0;
     while (bits < 64 && (maxid >> bits) != 0) bits++;
     msd_by_id(h, n, bits > 8 ? bits - 8 : 0);
-    return BT_OK;
+}
+
+/* Most hits whose sort buffers the index keeps (up to 2 MiB of keys, 6 MiB of hits). */
+#define SORT_KEEP ((size_t)1 << 17)
+
+/* Sorts the n hits of *hp (capacity *cap; ids positive and distinct) by id; *hp may be
+ * swapped with the index's buffer. When the ids span under 2^32, 8-byte keys (id -
+ * smallest id, slot) are sorted by an LSD radix sort on the id bits (at most 11 a pass)
+ * and the hits gathered once: the in-place sort moved 24-byte hits along chains of
+ * dependent, cache-missing loads, the largest cost of a query returning many hits. The
+ * buffers are kept in the index (fresh pages cost several times the sort); beyond
+ * SORT_KEEP hits, for wider spans or without memory, the in-place sort does it. */
+void bt__hits_sort_by_id(struct bt__index *ix, bt_hit **hp, size_t *cap, size_t n)
+{
+    bt_hit *h = *hp;
+    if (n < 64) {
+        insertion_by_id(h, n);
+        return;
+    }
+    uint64_t lo = UINT64_MAX, hi = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t id = (uint64_t)h[i].id;
+        lo = id < lo ? id : lo;
+        hi = id > hi ? id : hi;
+    }
+    unsigned bits = 0;
+    while (bits < 64 && ((hi - lo) >> bits) != 0) bits++;
+    if (!ix || bits > 32 || n > SORT_KEEP) {
+        msd_sort(h, n);
+        return;
+    }
+    if (ix->sort_kcap < n) {
+        size_t c = 1024;
+        while (c < n) c *= 2;
+        uint64_t *k = bt__malloc(2 * c * sizeof *k);
+        if (!k) {
+            msd_sort(h, n);
+            return;
+        }
+        bt__free(ix->sort_keys);
+        ix->sort_keys = k;
+        ix->sort_kcap = c;
+    }
+    if (ix->sort_hcap < n) {
+        bt_hit *o = bt__malloc(n * sizeof *o);
+        if (!o) {
+            msd_sort(h, n);
+            return;
+        }
+        bt__free(ix->sort_hits);
+        ix->sort_hits = o;
+        ix->sort_hcap = n;
+    }
+    uint64_t *src = ix->sort_keys, *dst = ix->sort_keys + n;
+    for (size_t i = 0; i < n; i++) src[i] = ((uint64_t)h[i].id - lo) << 32 | i;
+    unsigned passes = (bits + 10) / 11, width = (bits + passes - 1) / passes;
+    uint64_t mask = ((uint64_t)1 << width) - 1;
+    size_t cnt[2048];
+    for (unsigned ps = 0; ps < passes; ps++) {
+        unsigned shift = 32 + ps * width;
+        memset(cnt, 0, (mask + 1) * sizeof *cnt);
+        for (size_t i = 0; i < n; i++) cnt[(src[i] >> shift) & mask]++;
+        size_t sum = 0;
+        for (size_t d = 0; d <= mask; d++) {
+            size_t c = cnt[d];
+            cnt[d] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++) dst[cnt[(src[i] >> shift) & mask]++] = src[i];
+        uint64_t *t = src;
+        src = dst;
+        dst = t;
+    }
+    bt_hit *out = ix->sort_hits;
+    for (size_t i = 0; i < n; i++) out[i] = h[(uint32_t)src[i]];
+    /* the sorted array becomes the result, the old one the buffer */
+    *hp = out;
+    ix->sort_hits = h;
+    size_t c = ix->sort_hcap;
+    ix->sort_hcap = *cap;
+    *cap = c;
 }
 
 /* Runs the query into an ordered, limited hit array. */
@@ -388,10 +467,7 @@ static int collect(bt_store *s, const bt_query *q, const char *fn, bool want_dis
         return rc;
     }
     if (p->q.order == BT_ORDER_ID) {
-        if (sort_by_id(r.hits, r.n)) {
-            bt__free(r.hits);
-            return bt__error(s, BT_ERR_NOMEM, "%s: out of memory", fn);
-        }
+        bt__hits_sort_by_id(bt__index_peek(s), &r.hits, &r.cap, r.n);
     } else if (r.n > 1) {
         qsort(r.hits, r.n, sizeof *r.hits,
               p->q.order == BT_ORDER_DISTANCE ? cmp_hit_dist : cmp_hit_time);

@@ -115,6 +115,10 @@ int bt__plan_cell(void *ctx, double w, double s, double e, double n);
 void bt__cell_angles(double lon, double lat, double w, double s, double e, double n,
                      double *amin, double *amax);
 
+/** Sorts the n hits of *hp (bt__malloc'd, capacity *cap; ids positive and distinct) by
+ *  id. *hp and *cap may be swapped with a buffer of @p ix (may be NULL: in place). */
+void bt__hits_sort_by_id(struct bt__index *ix, bt_hit **hp, size_t *cap, size_t n);
+
 /** Exact start of the interval of point i (reads the record if the index rounded it). */
 int bt__plan_start(struct bt__plan *p, const struct bt__pts *pts, size_t i, int64_t *start);
 
