@@ -204,6 +204,15 @@ static int tcollect_pt(void *ctx, const struct bt__pts *p, size_t i, bool inside
     return 0;
 }
 
+/* The same through batches: each no larger than BT__KD_BATCH, in order. */
+static int tcollect_batch(void *ctx, const struct bt__pts *p, const size_t *idx, size_t k,
+                          bool inside)
+{
+    assert_true(k >= 1 && k <= BT__KD_BATCH);
+    for (size_t j = 0; j < k; j++) tcollect_pt(ctx, p, idx[j], inside);
+    return 0;
+}
+
 /* A classifier for an "area" box A within the query box: cells in A are in, cells
  * apart from it out. */
 struct acell {
@@ -374,6 +383,7 @@ static void test_kd_time_pruning(void **state)
         /* the memory bound stated in index.h: under 0.9 bytes per point */
         if (n >= 5000) assert_true((double)(nn * 10) / (double)n < 0.9);
         int64_t *ids = malloc(n * sizeof *ids), *want = malloc(n * sizeof *want);
+        int64_t *ids2 = malloc(n * sizeof *ids2);
         for (int qn = 0; qn < 200; qn++) {
             bt_bbox b = {120.0, 39.0, 131.0, 43.0};
             if (qn % 2) {
@@ -397,6 +407,14 @@ static void test_kd_time_pruning(void **state)
             assert_int_equal(bt__kd_range_time(&p, 48, b, nt, ld, from, to, NULL, tcollect_pt,
                                                NULL, &c),
                              0);
+            /* the batch search: the same candidates in the same order */
+            struct tcollect bc = {ids2, 0, 0, from, to};
+            assert_int_equal(bt__kd_range_batch(&p, 48, b, nt, ld, from, to, NULL, tcollect_pt,
+                                                NULL, tcollect_batch, &bc),
+                             0);
+            assert_int_equal(bc.n, c.n);
+            assert_int_equal(bc.visited, c.visited);
+            for (size_t i = 0; i < c.n; i++) assert_true(ids2[i] == ids[i]);
             qsort(ids, c.n, sizeof *ids, cmp_i64);
             assert_int_equal(c.n, nw);
             for (size_t i = 0; i < nw; i++) assert_true(ids[i] == want[i]);
@@ -413,6 +431,7 @@ static void test_kd_time_pruning(void **state)
             pruned_total += all.visited - c.visited;
         }
         free(ids);
+        free(ids2);
         free(want);
         bt__free(nt);
         bt__free(ld);
@@ -540,7 +559,8 @@ static void test_chord_bound(void **state)
 }
 
 /* The chord of a circle plan near its centre (series, no libm) and far from it
- * (bt__ecef) against the chord of bt__ecef() of both ends: within 1e-8 m. */
+ * (bt__ecef) against the chord of bt__ecef() of both ends: within 1e-8 m; and the
+ * batch of a centre's points equal, bit for bit, to the point-by-point chords. */
 static void test_plan_chord2(void **state)
 {
     (void)state;
@@ -561,6 +581,8 @@ static void test_plan_chord2(void **state)
         q.centre = (bt_lonlat){lon, lat};
         struct bt__plan p;
         assert_int_equal(bt__plan_init(st, &q, "test", &p), BT_OK);
+        double blon[20], blat[20], one[20], c2[20];
+        size_t idx[20];
         for (int k = 0; k < 20; k++) {
             /* offsets up to 12 degrees: both sides of the 0.1 rad switch */
             double sc = k < 4 ? 12.0 : pow(10.0, runif(&s, -6.0, 0.9));
@@ -577,10 +599,30 @@ static void test_plan_chord2(void **state)
             worst = fmax(worst, fabs(f - c));
             double dl = fabs(lon2 - lon), dp = fabs(lat2 - lat);
             if (dl > 180.0) dl = 360.0 - dl;
-            if (dl <= 5.7 && dp <= 5.7)
+            if (dl <= 2.8 && dp <= 2.8) /* the series up to 0.05 rad, 2.86 degrees */
                 near++;
-            else if (dl > 5.8 || dp > 5.8)
+            else if (dl > 2.9 || dp > 2.9)
                 far++;
+            blon[19 - k] = lon2; /* the batch takes them in another order */
+            blat[19 - k] = lat2;
+            one[19 - k] = f * f;
+            idx[k] = (size_t)(19 - k);
+        }
+        /* every 3rd batch only of points by the series (offsets under 1 degree) */
+        size_t nb = 0;
+        size_t bidx[20];
+        for (size_t k = 0; k < 20; k++)
+            if (t % 3 != 0 || (fabs(blon[idx[k]] - lon) < 1.0 && fabs(blat[idx[k]] - lat) < 1.0))
+                bidx[nb++] = idx[k];
+        struct bt__pts pts = {0};
+        pts.n = 20;
+        pts.lon = blon;
+        pts.lat = blat;
+        bt__plan_chord2_batch(&p, &pts, bidx, nb, c2);
+        for (size_t k = 0; k < nb; k++) {
+            double e = bt__plan_chord2(&p, blon[bidx[k]], blat[bidx[k]]);
+            assert_memory_equal(&c2[k], &e, sizeof e);
+            assert_true(sqrt(e) == sqrt(one[bidx[k]]));
         }
         bt__plan_free(&p);
     }

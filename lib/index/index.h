@@ -125,6 +125,12 @@ typedef int (*bt__pt_fn)(void *ctx, const struct bt__pts *p, size_t i, bool insi
 /** Every point of slots [left, right] (a whole subtree of a cell called in) at once.
  *  Return non-zero to stop. */
 typedef int (*bt__span_fn)(void *ctx, const struct bt__pts *p, size_t left, size_t right);
+/** Most candidates a batch callback gets at once. */
+#define BT__KD_BATCH 256
+/** The candidates idx[0..k) (k <= BT__KD_BATCH) of one leaf at once, as bt__pt_fn would
+ *  get them one by one, in the same order. Return non-zero to stop. */
+typedef int (*bt__batch_fn)(void *ctx, const struct bt__pts *p, const size_t *idx, size_t k,
+                            bool inside);
 
 /**
  * Visits the static points in the lon/lat box (west <= east), pruning cells the
@@ -173,6 +179,17 @@ void bt__kd_leaf_run(const struct bt__pts *p, size_t left, size_t right, unsigne
 int bt__kd_range_time(const struct bt__pts *p, size_t leaf, bt_bbox box, const int32_t *nt,
                       const uint16_t *ldur, int64_t from_min, int64_t to_min, bt__cell_fn cell,
                       bt__pt_fn pt, bt__span_fn span, void *ctx);
+
+/**
+ * bt__kd_range_time() that hands the candidates of each leaf to @p batch (after the
+ * same box and time tests) in place of calling @p pt on each; the median points of
+ * inner nodes still go to @p pt. A batch lets the caller test a leaf's points in one
+ * tight loop instead of a chain of calls per point.
+ */
+int bt__kd_range_batch(const struct bt__pts *p, size_t leaf, bt_bbox box, const int32_t *nt,
+                       const uint16_t *ldur, int64_t from_min, int64_t to_min,
+                       bt__cell_fn cell, bt__pt_fn pt, bt__span_fn span, bt__batch_fn batch,
+                       void *ctx);
 
 /** A k-d node for best-first traversal (kNN). */
 struct bt__kd_node {

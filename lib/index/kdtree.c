@@ -483,6 +483,9 @@ void bt__kd_leaf_run(const struct bt__pts *p, size_t left, size_t right, unsigne
 
 /* ---- range search ----------------------------------------------------------- */
 
+/* Fewest candidates of a leaf's time run for which the cell classifier is asked. */
+#define CELL_MIN_RUN 32
+
 struct kd_frame {
     size_t left, right;
     size_t node; /* heap number */
@@ -501,7 +504,17 @@ int bt__kd_range_time(const struct bt__pts *p, size_t leaf, bt_bbox box, const i
                       const uint16_t *ldur, int64_t from_min, int64_t to_min, bt__cell_fn cell,
                       bt__pt_fn pt, bt__span_fn span, void *ctx)
 {
+    return bt__kd_range_batch(p, leaf, box, nt, ldur, from_min, to_min, cell, pt, span, NULL,
+                              ctx);
+}
+
+int bt__kd_range_batch(const struct bt__pts *p, size_t leaf, bt_bbox box, const int32_t *nt,
+                       const uint16_t *ldur, int64_t from_min, int64_t to_min,
+                       bt__cell_fn cell, bt__pt_fn pt, bt__span_fn span, bt__batch_fn batch,
+                       void *ctx)
+{
     if (p->n == 0) return 0;
+    size_t buf[BT__KD_BATCH], nbuf = 0;
     /* depth <= log2(n) + 1 < 64, two pushes per level */
     struct kd_frame stack[160];
     size_t top = 0;
@@ -515,7 +528,15 @@ int bt__kd_range_time(const struct bt__pts *p, size_t leaf, bt_bbox box, const i
             if ((lo != INT32_MIN && lo > to_min) || (hi != INT32_MAX && hi < from_min))
                 continue;
         }
-        if (!f.inside && cell) {
+        bool is_leaf = f.right - f.left <= leaf;
+        size_t first = f.left, last = f.right + 1;
+        if (is_leaf && nt && ldur) {
+            bt__kd_leaf_run(p, f.left, f.right, ldur[f.node], from_min, to_min, &first, &last);
+            if (first == last) continue;
+        }
+        /* a leaf whose time run is short is cheaper to test point by point than to
+         * classify (the classifier is an optimisation: not asking it is always right) */
+        if (!f.inside && cell && !(is_leaf && last - first < CELL_MIN_RUN)) {
             int c = cell(ctx, f.w, f.s, f.e, f.n);
             if (c == BT__CELL_OUT) continue;
             if (c == BT__CELL_IN) f.inside = 1;
@@ -526,11 +547,7 @@ int bt__kd_range_time(const struct bt__pts *p, size_t leaf, bt_bbox box, const i
             if (stop) return stop;
             continue;
         }
-        if (f.right - f.left <= leaf) {
-            size_t first = f.left, last = f.right + 1;
-            if (nt && ldur)
-                bt__kd_leaf_run(p, f.left, f.right, ldur[f.node], from_min, to_min, &first,
-                                &last);
+        if (is_leaf) {
             for (size_t i = first; i < last; i++) {
                 /* the same conservative time test per point, before the callback */
                 if (nt && ((p->tlo[i] != INT32_MIN && p->tlo[i] > to_min) ||
@@ -541,7 +558,20 @@ int bt__kd_range_time(const struct bt__pts *p, size_t leaf, bt_bbox box, const i
                     if (x < box.west || x > box.east || y < box.south || y > box.north)
                         continue;
                 }
+                if (batch) {
+                    buf[nbuf++] = i;
+                    if (nbuf < BT__KD_BATCH) continue;
+                    int stop = batch(ctx, p, buf, nbuf, f.inside != 0);
+                    nbuf = 0;
+                    if (stop) return stop;
+                    continue;
+                }
                 int stop = pt(ctx, p, i, f.inside != 0);
+                if (stop) return stop;
+            }
+            if (nbuf) {
+                int stop = batch(ctx, p, buf, nbuf, f.inside != 0);
+                nbuf = 0;
                 if (stop) return stop;
             }
             continue;

@@ -40,19 +40,26 @@ struct run {
     int64_t per_type[BT_INCIDENT_TYPE_COUNT];
 };
 
+/* Room for k more hits. */
+static bool reserve(struct run *r, size_t k)
+{
+    if (r->cap - r->n >= k) return true;
+    size_t ncap = r->cap ? r->cap * 2 : 256;
+    while (ncap - r->n < k) ncap *= 2;
+    bt_hit *nh = bt__realloc(r->hits, ncap * sizeof *nh);
+    if (!nh) {
+        r->p->err = bt__error(r->p->s, BT_ERR_NOMEM, "query: out of memory");
+        return false;
+    }
+    r->hits = nh;
+    r->cap = ncap;
+    return true;
+}
+
 /* Appends a hit (the distance is NaN when not known yet). */
 static bt_hit *add_hit(struct run *r, int64_t id, double d, bt_lonlat where)
 {
-    if (r->n == r->cap) {
-        size_t ncap = r->cap ? r->cap * 2 : 256;
-        bt_hit *nh = bt__realloc(r->hits, ncap * sizeof *nh);
-        if (!nh) {
-            r->p->err = bt__error(r->p->s, BT_ERR_NOMEM, "query: out of memory");
-            return NULL;
-        }
-        r->hits = nh;
-        r->cap = ncap;
-    }
+    if (!reserve(r, 1)) return NULL;
     if (r->want_dist && isnan(d)) {
         const struct geod_geodesic *g = bt__plan_geod(r->p);
         if (!g) return NULL;
@@ -80,6 +87,57 @@ static int run_point(void *ctx, const struct bt__pts *pts, size_t i, bool inside
     bt_hit *h = add_hit(r, bt__pts_id(pts, i), d, (bt_lonlat){pts->lon[i], pts->lat[i]});
     if (!h) return 1;
     return bt__plan_start(r->p, pts, i, &h->start) ? 1 : 0;
+}
+
+/* The candidates of one leaf. A circle matched by the point settles most of them by
+ * its chord bounds: the chords are computed in one tight loop, the points beyond the
+ * outer bound dropped, those within the inner one taken as inside (attributes and
+ * time are still tested); only the shell between gets the full test. When nothing
+ * else is asked of a point inside (no attribute condition, no shadowed entry, no
+ * distance, a time condition only on an exact interval), it is appended here, as
+ * run_point() would. */
+static int run_batch(void *ctx, const struct bt__pts *pts, const size_t *idx, size_t k,
+                     bool inside)
+{
+    struct run *r = ctx;
+    const struct bt__plan *p = r->p;
+    bool chord = !inside && p->q.area == BT_AREA_CIRCLE && p->q.match == BT_MATCH_POINT;
+    bool bulk = !p->has_attr && !r->want_dist && r->ix->shadow.n == 0;
+    if (!chord && !(inside && bulk)) {
+        for (size_t j = 0; j < k; j++)
+            if (run_point(r, pts, idx[j], inside)) return 1;
+        return 0;
+    }
+    double c2[BT__KD_BATCH];
+    if (chord) bt__plan_chord2_batch(p, pts, idx, k, c2);
+    if (bulk && !r->counting && !reserve(r, k)) return 1;
+    for (size_t j = 0; j < k; j++) {
+        size_t i = idx[j];
+        bool in = inside;
+        if (chord) {
+            if (c2[j] > p->c2_out) continue;
+            in = c2[j] <= p->c2_in;
+        }
+        if (bulk && in && (!p->has_time || (pts->attr[i] & BT__A_TEXACT))) {
+            if (p->has_time && !bt__plan_time_exact(p, pts, i)) continue;
+            if (r->counting) {
+                r->total++;
+                r->per_type[BT__A_TYPE(pts->attr[i]) % BT_INCIDENT_TYPE_COUNT]++;
+                continue;
+            }
+            bt_hit *h = &r->hits[r->n++];
+            h->id = bt__pts_id(pts, i);
+            h->distance_m = NAN;
+            h->start = 0;
+            if (pts->attr[i] & BT__A_TEXACT)
+                h->start = (int64_t)pts->tlo[i] * 60;
+            else if (bt__plan_start(r->p, pts, i, &h->start))
+                return 1;
+            continue;
+        }
+        if (run_point(r, pts, i, in)) return 1;
+    }
+    return 0;
 }
 
 /* A count takes a subtree inside the area whole, when no attribute, time or shadowed
@@ -275,9 +333,9 @@ static int run_plan(bt_store *s, struct bt__plan *p, struct run *r)
     r->is_static = true;
     bool whole = r->counting && !p->has_attr && !p->has_time && ix->shadow.n == 0;
     for (size_t k = 0; k < p->nbox && !p->err; k++)
-        bt__kd_range_time(&ix->st, ix->leaf, p->box[k], p->has_time ? ix->ntime : NULL,
-                          p->has_time ? ix->ldur : NULL, p->from_min, p->to_min, run_cell,
-                          run_point, whole ? run_span : NULL, r);
+        bt__kd_range_batch(&ix->st, ix->leaf, p->box[k], p->has_time ? ix->ntime : NULL,
+                           p->has_time ? ix->ldur : NULL, p->from_min, p->to_min, run_cell,
+                           run_point, whole ? run_span : NULL, run_batch, r);
     r->is_static = false;
     for (size_t i = 0; i < ix->ov.n && !p->err; i++) {
         /* the overlay is small: every entry gets the full test */

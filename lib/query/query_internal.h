@@ -95,6 +95,9 @@ void bt__ecef(double lon, double lat, double *x, double *y, double *z);
 /** The squared chord (ECEF straight line) from a circle plan's centre to (lon, lat), as
  *  from bt__ecef() of both, without a libm call for points near the centre. */
 double bt__plan_chord2(const struct bt__plan *p, double lon, double lat);
+/** bt__plan_chord2() of the points idx[0..k) of pts, into c2[0..k) (the same values). */
+void bt__plan_chord2_batch(const struct bt__plan *p, const struct bt__pts *pts,
+                           const size_t *idx, size_t k, double *c2);
 
 /**
  * The exact test of one indexed point against the plan (attributes, time, area).
@@ -106,6 +109,14 @@ double bt__plan_chord2(const struct bt__plan *p, double lon, double lat);
  */
 int bt__plan_match(struct bt__plan *p, const struct bt__pts *pts, size_t i, bool inside,
                    double *dist);
+
+/** The time test of point i whose interval the index holds exactly (BT__A_TEXACT). */
+static inline bool bt__plan_time_exact(const struct bt__plan *p, const struct bt__pts *pts,
+                                       size_t i)
+{
+    int64_t lo = pts->tlo[i], hi = pts->thi[i];
+    return lo <= p->to_min && (hi == INT32_MAX || hi >= p->from_min);
+}
 
 /** Cell classifier for bt__kd_range() (ctx is the plan). */
 int bt__plan_cell(void *ctx, double w, double s, double e, double n);
