@@ -25,6 +25,16 @@
 #include "store_fixture.h"
 
 static fx_dir dir;
+
+/* A new store in the test directory, read-write (the path is written to path). */
+static bt_store *open_new(const char *name, char *path, size_t size)
+{
+    fx_file(&dir, name, path, size);
+    bt_store *s = NULL;
+    assert_int_equal(bt_store_open(path, BT_OPEN_READWRITE | BT_OPEN_CREATE, &s, NULL), BT_OK);
+    return s;
+}
+
 static struct geod_geodesic wgs84;
 
 #define MAX_POINTS 32000
@@ -193,10 +203,7 @@ static void test_bulk_load_rebuilds_index(void **state)
 {
     (void)state;
     char path[512];
-    fx_file(&dir, "bulk.bt", path, sizeof path);
-    bt_store *s = NULL;
-    char *em = NULL;
-    assert_int_equal(bt_store_open(path, BT_OPEN_READWRITE | BT_OPEN_CREATE, &s, &em), BT_OK);
+    bt_store *s = open_new("bulk.bt", path, sizeof path);
 
     sqlite3 *raw;
     assert_int_equal(sqlite3_open_v2(path, &raw, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
@@ -241,7 +248,7 @@ static void test_bulk_load_rebuilds_index(void **state)
     npts = before;
     assert_int_equal(bt_store_close(s), BT_OK);
     check_index(path, triggers);
-    assert_int_equal(bt_store_open(path, BT_OPEN_READWRITE, &s, &em), BT_OK);
+    assert_int_equal(bt_store_open(path, BT_OPEN_READWRITE, &s, NULL), BT_OK);
 
     /* updates and deletes of bulk-loaded rows inside the same transaction */
     assert_int_equal(bt_store_begin(s), BT_OK);
@@ -346,10 +353,7 @@ static void test_bulk_time_index(void **state)
 {
     (void)state;
     char path[512];
-    fx_file(&dir, "bulk_time.bt", path, sizeof path);
-    bt_store *s = NULL;
-    char *em = NULL;
-    assert_int_equal(bt_store_open(path, BT_OPEN_READWRITE | BT_OPEN_CREATE, &s, &em), BT_OK);
+    bt_store *s = open_new("bulk_time.bt", path, sizeof path);
     npts = 0;
     char *want = time_index_sql(path);
     assert_non_null(strstr(want, "CREATE INDEX incidents_time"));
@@ -441,10 +445,7 @@ static void test_bulk_duplicate_ref(void **state)
 {
     (void)state;
     char path[512];
-    fx_file(&dir, "bulk_dup.bt", path, sizeof path);
-    bt_store *s = NULL;
-    char *em = NULL;
-    assert_int_equal(bt_store_open(path, BT_OPEN_READWRITE | BT_OPEN_CREATE, &s, &em), BT_OK);
+    bt_store *s = open_new("bulk_dup.bt", path, sizeof path);
     char *want = time_index_sql(path);
     char *text = geojson_lines(3000, 2500);
     bt_import_report rep;
@@ -487,10 +488,7 @@ static void test_bulk_kept_entries_follow_changes(void **state)
 {
     (void)state;
     char path[512];
-    fx_file(&dir, "bulk_kept.bt", path, sizeof path);
-    bt_store *s = NULL;
-    char *em = NULL;
-    assert_int_equal(bt_store_open(path, BT_OPEN_READWRITE | BT_OPEN_CREATE, &s, &em), BT_OK);
+    bt_store *s = open_new("bulk_kept.bt", path, sizeof path);
     npts = 0;
     add_points(s, 50);
     assert_int_equal(bt_store_begin(s), BT_OK);
@@ -546,10 +544,7 @@ static void test_repack_external_sort(void **state)
 {
     (void)state;
     char path[512];
-    fx_file(&dir, "repack.bt", path, sizeof path);
-    bt_store *s = NULL;
-    char *em = NULL;
-    assert_int_equal(bt_store_open(path, BT_OPEN_READWRITE | BT_OPEN_CREATE, &s, &em), BT_OK);
+    bt_store *s = open_new("repack.bt", path, sizeof path);
     npts = 0;
     /* 0 rows, one, a leaf root (167 cells a node with 4 KiB pages), exactly one full
      * node, one more, two levels, three levels (more than 167 * 167 rows) */
@@ -590,10 +585,7 @@ static void test_repack_out_of_memory(void **state)
 {
     (void)state;
     char path[512];
-    fx_file(&dir, "repack_oom.bt", path, sizeof path);
-    bt_store *s = NULL;
-    char *em = NULL;
-    assert_int_equal(bt_store_open(path, BT_OPEN_READWRITE | BT_OPEN_CREATE, &s, &em), BT_OK);
+    bt_store *s = open_new("repack_oom.bt", path, sizeof path);
     npts = 0;
     assert_int_equal(bt_store_begin(s), BT_OK);
     add_points(s, 700);
