@@ -272,7 +272,7 @@ static void test_kd_inside_cells(void **state)
     size_t nn = 0;
     assert_int_equal(bt__kd_time_build(&p, 48, &nt, &ld, &nn), BT_OK);
     int64_t *ids = malloc(n * sizeof *ids), *want = malloc(n * sizeof *want);
-    size_t in_total = 0, inside_total = 0, spans_total = 0;
+    size_t in_total = 0, untimed_total = 0, inside_total = 0, spans_total = 0;
     for (int qn = 0; qn < 100; qn++) {
         bt_bbox a;
         a.west = runif(&s, 119.0, 131.0);
@@ -299,7 +299,7 @@ static void test_kd_inside_cells(void **state)
                                                acell_pt, with_span ? acell_span : NULL, &c),
                              0);
             assert_int_equal(c.inside_bad, 0);
-            if (!with_span) inside_total += c.inside_n;
+            if (!with_span && !timed) inside_total += c.inside_n;
             if (with_span && !timed) spans_total += c.spans;
             if (timed) assert_int_equal(c.spans, 0);
             qsort(ids, c.n, sizeof *ids, cmp_i64);
@@ -307,9 +307,12 @@ static void test_kd_inside_cells(void **state)
             for (size_t i = 0; i < nw; i++) assert_true(ids[i] == want[i]);
         }
         in_total += nw;
+        if (!timed) untimed_total += nw;
     }
     assert_true(in_total > 10000);
-    assert_true(inside_total > in_total / 2); /* most came through cells called in */
+    /* without a window most came through cells called in (with one, cells under
+     * CELL_MIN_TIMED points are not classified: kdtree.c) */
+    assert_true(inside_total > untimed_total / 2);
     assert_true(spans_total > 100);
     free(ids);
     free(want);

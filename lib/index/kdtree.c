@@ -485,6 +485,13 @@ void bt__kd_leaf_run(const struct bt__pts *p, size_t left, size_t right, unsigne
 
 /* Fewest candidates of a leaf's time run for which the cell classifier is asked. */
 #define CELL_MIN_RUN 32
+/* Fewest points of a cell for which the classifier is asked when a time window is
+ * on: only a few percent of a small cell's points pass a window, and testing those
+ * costs less than the classifier's trigonometry (measured: 25 km + 90 days 0.170 ->
+ * 0.144 ms of CPU with 768, about the same with 3072; no change without a window). */
+#ifndef CELL_MIN_TIMED
+#define CELL_MIN_TIMED 768
+#endif
 
 struct kd_frame {
     size_t left, right;
@@ -536,7 +543,8 @@ int bt__kd_range_batch(const struct bt__pts *p, size_t leaf, bt_bbox box, const 
         }
         /* a leaf whose time run is short is cheaper to test point by point than to
          * classify (the classifier is an optimisation: not asking it is always right) */
-        if (!f.inside && cell && !(is_leaf && last - first < CELL_MIN_RUN)) {
+        if (!f.inside && cell && !(is_leaf && last - first < CELL_MIN_RUN) &&
+            !(nt && f.right - f.left + 1 < CELL_MIN_TIMED)) {
             int c = cell(ctx, f.w, f.s, f.e, f.n);
             if (c == BT__CELL_OUT) continue;
             if (c == BT__CELL_IN) f.inside = 1;
