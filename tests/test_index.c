@@ -737,12 +737,53 @@ static void test_hits_sort(void **state)
     bt_store_close(st);
 }
 
+/* The bounds of a leaf's run (two bisections of its starts) against a linear scan:
+ * sorted starts with long runs of equal values, the clamped INT32_MIN first, leaves of
+ * 1 to 300, cuts below, inside and above. */
+static void test_leaf_run_bounds(void **state)
+{
+    (void)state;
+    uint64_t s = 99;
+    struct bt__pts p = {0};
+    p.tlo = malloc(300 * sizeof *p.tlo);
+    p.thi = malloc(300 * sizeof *p.thi);
+    assert_non_null(p.tlo);
+    assert_non_null(p.thi);
+    for (int t = 0; t < 20000; t++) {
+        size_t n = 1 + (size_t)(rnext(&s) % 300);
+        int32_t span = (int32_t)(1 + rnext(&s) % (t % 3 == 0 ? 20 : 5000000));
+        int32_t v = (int32_t)(rnext(&s) % 1000000);
+        for (size_t i = 0; i < n; i++) {
+            if (rnext(&s) % 4 != 0) v += (int32_t)(rnext(&s) % (uint64_t)span);
+            p.tlo[i] = v;
+            p.thi[i] = v + 10;
+        }
+        if (t % 7 == 0) p.tlo[0] = INT32_MIN;
+        int64_t to = (int64_t)p.tlo[n - 1] - span + (int64_t)(rnext(&s) % (3u * (uint64_t)span));
+        if (t % 11 == 0) to = INT32_MIN + 5;
+        int64_t from = to - (int64_t)(rnext(&s) % (4u * (uint64_t)span + 1));
+        unsigned ld = (unsigned)(rnext(&s) % 3);
+        size_t first = 0, last = 0;
+        bt__kd_leaf_run(&p, 0, n - 1, ld, from, to, &first, &last);
+        size_t want_last = 0, want_first = 0;
+        while (want_last < n && p.tlo[want_last] <= to) want_last++;
+        int64_t cut = from - (int64_t)ld * 64;
+        while (want_first < want_last && p.tlo[want_first] < cut) want_first++;
+        if (want_last == 0) want_first = 0;
+        assert_int_equal(last, want_last);
+        if (want_last > 0) assert_int_equal(first, want_first);
+    }
+    free(p.tlo);
+    free(p.thi);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_idmap),
         cmocka_unit_test(test_hits_sort),
         cmocka_unit_test(test_plan_chord2),
+        cmocka_unit_test(test_leaf_run_bounds),
         cmocka_unit_test(test_plan_polygon_cells),
         cmocka_unit_test(test_ucode),
         cmocka_unit_test(test_time_encoding),
