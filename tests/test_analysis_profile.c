@@ -22,38 +22,13 @@
 
 #define DAY INT64_C(86400)
 
-struct fx {
-    fx_dir dir;
-    bt_store *s;
-    bt_border *b;
-};
-
 static int setup(void **state)
 {
-    struct fx *f = calloc(1, sizeof *f);
-    if (fx_dir_make(&f->dir) != 0) return -1;
-    char path[512];
-    if (bt_store_open(fx_file(&f->dir, "prof.sqlite", path, sizeof path),
-                      BT_OPEN_READWRITE | BT_OPEN_CREATE, &f->s, NULL) != BT_OK)
-        return -1;
-    bt_lonlat pts[11];
-    for (int i = 0; i <= 10; i++) pts[i] = at(1000.0 * i, 0.0);
-    bt_segment seg = {0, "T", "line", 0, BT_SEGMENT_RIVER, "Yalu", pts, 11};
-    if (bt_segment_add(f->s, &seg, NULL) != BT_OK) return -1;
-    if (bt_border_open(f->s, "T", NULL, &f->b) != BT_OK) return -1;
-    *state = f;
-    return 0;
+    /* border "T": the 10 km river line, vertices every 1 km */
+    return line_fx_setup(state, "prof.sqlite", add_river_line, true);
 }
 
-static int teardown(void **state)
-{
-    struct fx *f = *state;
-    bt_border_free(f->b);
-    bt_store_close(f->s);
-    fx_dir_remove(&f->dir);
-    free(f);
-    return 0;
-}
+static int teardown(void **state) { return line_fx_teardown(state); }
 
 static int64_t add_inc(bt_store *s, const char *ref, bt_lonlat p, bt_incident_type type,
                        int64_t t)
@@ -72,7 +47,7 @@ static int64_t add_inc(bt_store *s, const char *ref, bt_lonlat p, bt_incident_ty
 
 static void test_profile(void **state)
 {
-    struct fx *f = *state;
+    struct line_fx *f = *state;
     const int64_t T0 = FX_T_2020_07_01;
     add_inc(f->s, "a1", at(100.0, 50.0), BT_INCIDENT_RIVER_CROSSING, T0);
     add_inc(f->s, "a2", at(400.0, -300.0), BT_INCIDENT_RIVER_CROSSING, T0 + DAY);
@@ -184,7 +159,7 @@ static void test_profile(void **state)
 
 static void test_clusters(void **state)
 {
-    struct fx *f = *state;
+    struct line_fx *f = *state;
     const int64_t T0 = FX_T_2020_07_01;
     int64_t A[4], B[5], N[4];
     /* A: four reports within 400 m over three days */
@@ -355,7 +330,7 @@ static void test_dbscan_brute(void **state)
  * enough memory, then succeeds. */
 static void test_alloc_failures(void **state)
 {
-    struct fx *f = *state;
+    struct line_fx *f = *state;
     add_inc(f->s, "a1", at(100.0, 50.0), BT_INCIDENT_RIVER_CROSSING, FX_T_2020_07_01);
     add_inc(f->s, "a2", at(200.0, 50.0), BT_INCIDENT_RIVER_CROSSING, FX_T_2020_07_01);
     add_inc(f->s, "a3", at(300.0, 50.0), BT_INCIDENT_RIVER_CROSSING, FX_T_2020_07_01);

@@ -22,36 +22,14 @@
 
 #include "test_line.h"
 
-struct fx {
-    fx_dir dir;
-    char path[512];
-    bt_store *s;
-};
-
-/* A store with the 10 km line (one segment, vertices every 1 km) of border "T". */
 static int setup(void **state)
 {
+    /* border "T": the 10 km river line, vertices every 1 km */
     geod_init(&G, 6378137.0, 1.0 / 298.257223563);
-    struct fx *f = calloc(1, sizeof *f);
-    *state = f;
-    if (fx_dir_make(&f->dir) != 0) return -1;
-    if (bt_store_open(fx_file(&f->dir, "stored.sqlite", f->path, sizeof f->path),
-                      BT_OPEN_READWRITE | BT_OPEN_CREATE, &f->s, NULL) != BT_OK)
-        return -1;
-    bt_lonlat pts[11];
-    for (int i = 0; i <= 10; i++) pts[i] = at(1000.0 * i, 0.0);
-    bt_segment seg = {0, "T", "line", 0, BT_SEGMENT_RIVER, "Yalu", pts, 11};
-    return bt_segment_add(f->s, &seg, NULL) == BT_OK ? 0 : -1;
+    return line_fx_setup(state, "stored.sqlite", add_river_line, false);
 }
 
-static int teardown(void **state)
-{
-    struct fx *f = *state;
-    if (f->s) bt_store_close(f->s);
-    fx_dir_remove(&f->dir);
-    free(f);
-    return 0;
-}
+static int teardown(void **state) { return line_fx_teardown(state); }
 
 static int64_t add_inc(bt_store *s, const char *ref, bt_lonlat p, bt_incident_type type,
                        int64_t t)
@@ -99,7 +77,7 @@ static void add_five(bt_store *s, int64_t id[5])
  * 1e-4 of the offset, offset to 1 mm. */
 static void test_by_chainage(void **state)
 {
-    struct fx *f = *state;
+    struct line_fx *f = *state;
     int64_t id[5];
     add_five(f->s, id);
     bt_border *b = NULL;
@@ -156,7 +134,7 @@ static void test_by_chainage(void **state)
  * line: E2 at 3 km beyond the old end is then near the new part. */
 static void test_segment_change(void **state)
 {
-    struct fx *f = *state;
+    struct line_fx *f = *state;
     int64_t id[5];
     add_five(f->s, id);
     int64_t e2 = add_inc(f->s, "E2", at(13000.0, 100.0), BT_INCIDENT_DEFECTION, 7000);
@@ -204,7 +182,7 @@ static double rnd(uint64_t *st)
  * too_far, for 600 incidents up to 30 km from the line, with filters. */
 static void test_profile_equal(void **state)
 {
-    struct fx *f = *state;
+    struct line_fx *f = *state;
     uint64_t st = 42;
     bt_store_begin(f->s);
     for (int i = 0; i < 600; i++) {
@@ -299,7 +277,7 @@ static void add_many(bt_store *s, const char *prefix, int n, uint64_t *st)
  * read the queue); the stored profile is right either way. */
 static void test_bulk_load_queue(void **state)
 {
-    struct fx *f = *state;
+    struct line_fx *f = *state;
     uint64_t st = 7;
     add_many(f->s, "A", 700, &st);
     /* the first 511 went through the trigger, before bulk mode; the rest none */
@@ -332,7 +310,7 @@ static void raw_sql(const char *path, const char *sql)
  */
 static void test_migration_from_v1(void **state)
 {
-    struct fx *f = *state;
+    struct line_fx *f = *state;
     int64_t id[5];
     add_five(f->s, id);
     bt_store_close(f->s);
@@ -385,7 +363,7 @@ static void test_migration_from_v1(void **state)
  * so bt_incidents_by_chainage() refuses and the profile computes on the fly. */
 static void test_read_only(void **state)
 {
-    struct fx *f = *state;
+    struct line_fx *f = *state;
     int64_t id[5];
     add_five(f->s, id);
     bt_border *b = NULL;
@@ -416,7 +394,7 @@ static void test_read_only(void **state)
 
 static void test_errors(void **state)
 {
-    struct fx *f = *state;
+    struct line_fx *f = *state;
     bt_border *b = NULL, *bo = NULL;
     assert_int_equal(bt_border_open(f->s, "T", NULL, &b), BT_OK);
     assert_int_equal(bt_border_open(f->s, "T", &START, &bo), BT_OK);

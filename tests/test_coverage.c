@@ -21,36 +21,13 @@
 
 #include "test_line.h"
 
-struct fx {
-    fx_dir dir;
-    bt_store *s;
-    bt_border *b;
-};
-
-/* A store holding the 10 km border "T" (one segment, vertices every 500 m). */
 static int setup(void **state)
 {
-    struct fx *f = calloc(1, sizeof *f);
-    if (fx_dir_make(&f->dir) != 0) return -1;
-    char path[512];
-    if (bt_store_open(fx_file(&f->dir, "cov.sqlite", path, sizeof path),
-                      BT_OPEN_READWRITE | BT_OPEN_CREATE, &f->s, NULL) != BT_OK)
-        return -1;
-    if (add_test_borders(f->s) != 0) return -1;
-    if (bt_border_open(f->s, "T", NULL, &f->b) != BT_OK) return -1;
-    *state = f;
-    return 0;
+    /* border "T" (10 km, vertices every 500 m) and a short border "U" elsewhere */
+    return line_fx_setup(state, "cov.sqlite", add_test_borders, true);
 }
 
-static int teardown(void **state)
-{
-    struct fx *f = *state;
-    bt_border_free(f->b);
-    bt_store_close(f->s);
-    fx_dir_remove(&f->dir);
-    free(f);
-    return 0;
-}
+static int teardown(void **state) { return line_fx_teardown(state); }
 
 /* Adds a fence along chainage [c0, c1] at a constant offset, vertices every 250 m. */
 static int64_t add_fence(bt_store *s, double c0, double c1, double off, bt_fence_layer layer,
@@ -75,7 +52,7 @@ static int64_t add_fence(bt_store *s, double c0, double c1, double off, bt_fence
 
 static void test_hand_built(void **state)
 {
-    struct fx *f = *state;
+    struct line_fx *f = *state;
     bt_border_info info;
     assert_int_equal(bt_border_info_get(f->b, &info), BT_OK);
     assert_int_equal(info.nparts, 1);
@@ -147,7 +124,7 @@ static void test_hand_built(void **state)
 
 static void test_partial_and_overlap(void **state)
 {
-    struct fx *f = *state;
+    struct line_fx *f = *state;
     /* overlapping fences 2..4 and 3..5 km: the union is 3 km, not 4 */
     add_fence(f->s, 2000.0, 4000.0, 20.0, BT_LAYER_PRIMARY, BT_UNKNOWN);
     add_fence(f->s, 3000.0, 5000.0, -20.0, BT_LAYER_SECONDARY, BT_UNKNOWN);
@@ -182,7 +159,7 @@ static void test_partial_and_overlap(void **state)
 
 static void test_status_as_of(void **state)
 {
-    struct fx *f = *state;
+    struct line_fx *f = *state;
     bt_lonlat pts[2] = {at(1000.0, 0.0), at(2000.0, 0.0)};
     bt_installation in;
     bt_installation_init(&in);
@@ -239,7 +216,7 @@ static void test_status_as_of(void **state)
 /* New, enhanced and removed fence between two dates. */
 static void test_since(void **state)
 {
-    struct fx *f = *state;
+    struct line_fx *f = *state;
     const int64_t Y2019 = INT64_C(1546300800), Y2020 = FX_T_2020_01_01,
                   Y2021 = INT64_C(1609459200), Y2022 = INT64_C(1640995200);
     struct { double a, b; int64_t start, end; bt_fence_layer layer; } fs[] = {
@@ -287,7 +264,7 @@ static int64_t add_incident(bt_store *s, const char *ref, bt_lonlat p, bt_incide
 /* Before and after a fence, against the unfenced stretches. */
 static void test_before_after(void **state)
 {
-    struct fx *f = *state;
+    struct line_fx *f = *state;
     const int64_t T0 = FX_T_2020_07_01, D = 86400, Y2019 = INT64_C(1546300800);
     /* the intervention: a fence 2..4 km from T0; another fence 6..7 km since 2019 */
     bt_lonlat p1[2] = {at(2000.0, 0.0), at(4000.0, 0.0)};
@@ -383,7 +360,7 @@ static int64_t add_incident(bt_store *s, const char *ref, bt_lonlat p, bt_incide
 
 static void test_gaps_places_incidents_observed(void **state)
 {
-    struct fx *f = *state;
+    struct line_fx *f = *state;
     add_fence(f->s, 0.0, 3000.0, 0.0, BT_LAYER_PRIMARY, BT_YES);
     add_fence(f->s, 5000.0, 6000.0, 0.0, BT_LAYER_PRIMARY, BT_YES);
     bt_place pl = {0, "Alpha", "KP", NULL, at(3100.0, -800.0)};
@@ -464,7 +441,7 @@ static void test_gaps_places_incidents_observed(void **state)
 
 static void test_guard_posts(void **state)
 {
-    struct fx *f = *state;
+    struct line_fx *f = *state;
     const double cs[] = {1000.0, 2500.0, 7000.0};
     for (size_t i = 0; i < 3; i++) {
         bt_lonlat p = at(cs[i], i == 1 ? -150.0 : 30.0);
@@ -526,7 +503,7 @@ static int cmp_pair(const void *a, const void *b)
 
 static void test_property_random(void **state)
 {
-    struct fx *f = *state;
+    struct line_fx *f = *state;
     uint64_t st = UINT64_C(0x9E3779B97F4A7C15);
     double iv[60][2];
     size_t niv = 0;
@@ -603,7 +580,7 @@ static void test_property_random(void **state)
 
 static void test_errors(void **state)
 {
-    struct fx *f = *state;
+    struct line_fx *f = *state;
     bt_coverage *c = (bt_coverage *)&c;
     assert_int_equal(bt_border_coverage(NULL, f->b, NULL, &c), BT_ERR_INVALID);
     assert_int_equal(bt_border_coverage(f->s, NULL, NULL, &c), BT_ERR_INVALID);
@@ -662,7 +639,7 @@ static void test_errors(void **state)
 
 static void test_readonly(void **state)
 {
-    struct fx *f = *state;
+    struct line_fx *f = *state;
     char path[512];
     fx_file(&f->dir, "cov.sqlite", path, sizeof path);
     bt_store *ro = NULL;

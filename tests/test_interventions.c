@@ -27,37 +27,13 @@
 
 #define D INT64_C(86400)
 
-struct fx {
-    fx_dir dir;
-    char path[512];
-    bt_store *s;
-    bt_border *b;
-};
-
-/* A store holding the 10 km border "T" (one segment, vertices every 500 m) and a
- * short border "U" elsewhere. */
 static int setup(void **state)
 {
-    struct fx *f = calloc(1, sizeof *f);
-    if (fx_dir_make(&f->dir) != 0) return -1;
-    if (bt_store_open(fx_file(&f->dir, "iv.sqlite", f->path, sizeof f->path),
-                      BT_OPEN_READWRITE | BT_OPEN_CREATE, &f->s, NULL) != BT_OK)
-        return -1;
-    if (add_test_borders(f->s) != 0) return -1;
-    if (bt_border_open(f->s, "T", NULL, &f->b) != BT_OK) return -1;
-    *state = f;
-    return 0;
+    /* border "T" (10 km, vertices every 500 m) and a short border "U" elsewhere */
+    return line_fx_setup(state, "iv.sqlite", add_test_borders, true);
 }
 
-static int teardown(void **state)
-{
-    struct fx *f = *state;
-    bt_border_free(f->b);
-    bt_store_close(f->s);
-    fx_dir_remove(&f->dir);
-    free(f);
-    return 0;
-}
+static int teardown(void **state) { return line_fx_teardown(state); }
 
 static void raw_sql(const char *path, const char *sql, int want)
 {
@@ -124,7 +100,7 @@ static void assert_same(const bt_intervention *a, const bt_intervention *b)
 /* Every field, both kinds of target, find, list, counts and the enum names. */
 static void test_round_trip(void **state)
 {
-    struct fx *f = *state;
+    struct line_fx *f = *state;
     bt_intervention a;
     bt_intervention_init(&a);
     assert_int_equal(a.kind, BT_INTERVENTION_OTHER);
@@ -270,7 +246,7 @@ static void bad(bt_store *s, const bt_intervention *iv, const char *msg)
 
 static void test_validation(void **state)
 {
-    struct fx *f = *state;
+    struct line_fx *f = *state;
     bt_intervention iv, x;
     bt_intervention_init(&iv);
     iv.name = "Closure";
@@ -372,7 +348,7 @@ static void test_validation(void **state)
 
 static void test_update_delete_and_border_guard(void **state)
 {
-    struct fx *f = *state;
+    struct line_fx *f = *state;
     bt_intervention iv;
     bt_intervention_init(&iv);
     iv.ref = "fp-2019";
@@ -462,7 +438,7 @@ static void test_update_delete_and_border_guard(void **state)
  * user_version 3) is migrated on a read-write open. */
 static void test_migration_from_v3(void **state)
 {
-    struct fx *f = *state;
+    struct line_fx *f = *state;
     int64_t inc = add_incident(f->s, "M-1", at(500.0, 0.0), FX_T_2020_07_01);
     bt_store_close(f->s);
     f->s = NULL;
@@ -543,7 +519,7 @@ static bool close_rel(double got, double want)
  * since 2019 taken out of the control. */
 static void test_before_after_range(void **state)
 {
-    struct fx *f = *state;
+    struct line_fx *f = *state;
     const int64_t T0 = FX_T_2020_07_01;
     bt_lonlat fence[2] = {at(6000.0, 0.0), at(7000.0, 0.0)};
     bt_installation in;
@@ -664,7 +640,7 @@ static void test_before_after_range(void **state)
  * under 5 mm, sideways). */
 static void test_before_after_area(void **state)
 {
-    struct fx *f = *state;
+    struct line_fx *f = *state;
     const int64_t T0 = FX_T_2020_07_01;
     const double c1 = 1234.5, c2 = 3210.9, c3 = 7000.25, c4 = 8888.8;
     const double x1 = at(c1, 0).lon, x2 = at(c2, 0).lon, x3 = at(c3, 0).lon, x4 = at(c4, 0).lon;
@@ -743,7 +719,7 @@ static void test_before_after_area(void **state)
 /* A border-wide closure: the whole line is treated, nothing is left for a control. */
 static void test_border_wide(void **state)
 {
-    struct fx *f = *state;
+    struct line_fx *f = *state;
     const int64_t T0 = INT64_C(1579651200); /* 2020-01-22 */
     static const struct inc_spec inc[] = {
         {100.0, 0.0, -300}, {5000.0, 0.0, -200}, {9999.0, 0.0, -1}, {4000.0, 0.0, 10},
@@ -793,7 +769,7 @@ static void test_border_wide(void **state)
 /* Out-of-memory walks: for N = 1, 2, ... the Nth allocation fails; every failure is
  * BT_ERR_NOMEM with a message and changes nothing; past the last allocation the call
  * succeeds as without faults. */
-static int walk_op(struct fx *f, int op, double *result)
+static int walk_op(struct line_fx *f, int op, double *result)
 {
     bt_lonlat sq[5];
     rect(sq, 127.9, 41.3, at(5000.0, 0).lon, 41.5);
@@ -839,7 +815,7 @@ static int walk_op(struct fx *f, int op, double *result)
 
 static void test_fault_walks(void **state)
 {
-    struct fx *f = *state;
+    struct line_fx *f = *state;
     add_incident(f->s, "F-1", at(1000.0, 0.0), FX_T_2020_07_01 - D);
     double dummy = 0;
     assert_int_equal(walk_op(f, 0, &dummy), BT_OK); /* intervention 1 */
