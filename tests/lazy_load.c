@@ -27,6 +27,7 @@
 #include <sys/wait.h>
 
 #include "store_fixture.h"
+#include "test_rng.h"
 
 #define N_INC 3000
 #define C_LON FX_HYESAN_LON
@@ -66,16 +67,6 @@ static bool loaded(const char *soname)
     return h != NULL;
 }
 
-/* splitmix64, so the points are the same on every run */
-static double unif(uint64_t *s, double a, double b)
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15u);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
-    z ^= z >> 31;
-    return a + (b - a) * ((double)(z >> 11) / 9007199254740992.0);
-}
-
 /* Child: writes the store and the expected answers. */
 static void write_store(void)
 {
@@ -89,8 +80,8 @@ static void write_store(void)
     for (int i = 0; i < N_INC; i++) {
         snprintf(ref, sizeof ref, "LZ-%d", i);
         /* a 16 km square around the centre: a 5 km circle holds about a quarter */
-        lon[i] = C_LON + unif(&seed, -0.1, 0.1);
-        lat[i] = C_LAT + unif(&seed, -0.075, 0.075);
+        lon[i] = C_LON + splitmix_unif(&seed, -0.1, 0.1);
+        lat[i] = C_LAT + splitmix_unif(&seed, -0.075, 0.075);
         bt_incident inc = fx_incident(ref, lon[i], lat[i]);
         inc.uncertainty_m = 0.0;
         CHECK(bt_incident_add(s, &inc, &id[i]) == BT_OK);

@@ -24,6 +24,7 @@
 #include "index/index.h"
 #include "store/sqlite_splite.h"
 #include "store_fixture.h"
+#include "test_rng.h"
 
 #define N_INC 1500
 #define N_SRC 6
@@ -34,31 +35,17 @@ struct fx {
     char path[512];
 };
 
-/* splitmix64: the same data and queries on every run */
-static uint64_t next(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15u);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
-    return z ^ (z >> 31);
-}
-
-static double unif(uint64_t *s, double a, double b)
-{
-    return a + (b - a) * ((double)(next(s) >> 11) / 9007199254740992.0);
-}
-
-static int pick(uint64_t *s, int n) { return (int)(next(s) % (uint64_t)n); }
+static int pick(uint64_t *s, int n) { return (int)(splitmix_next(s) % (uint64_t)n); }
 
 /* Two clusters: around Hyesan, and across the antimeridian at 65 N. */
 static bt_lonlat place(uint64_t *s, int cluster)
 {
     if (cluster == 0)
-        return (bt_lonlat){FX_HYESAN_LON + unif(s, -0.15, 0.15),
-                           FX_HYESAN_LAT + unif(s, -0.11, 0.11)};
-    double lon = unif(s, 179.8, 180.2);
+        return (bt_lonlat){FX_HYESAN_LON + splitmix_unif(s, -0.15, 0.15),
+                           FX_HYESAN_LAT + splitmix_unif(s, -0.11, 0.11)};
+    double lon = splitmix_unif(s, 179.8, 180.2);
     if (lon > 180.0) lon -= 360.0;
-    return (bt_lonlat){lon, 65.0 + unif(s, -0.09, 0.09)};
+    return (bt_lonlat){lon, 65.0 + splitmix_unif(s, -0.09, 0.09)};
 }
 
 static int setup(void **state)
@@ -92,13 +79,13 @@ static int setup(void **state)
         inc.verification = (bt_verification)pick(&seed, 6);
         /* 0, small (rounded by the index's code), or up to 3 km */
         int u = pick(&seed, 3);
-        inc.uncertainty_m = u == 0 ? 0.0 : u == 1 ? unif(&seed, 0.0, 50.0) : unif(&seed, 0.0, 3000.0);
+        inc.uncertainty_m = u == 0 ? 0.0 : u == 1 ? splitmix_unif(&seed, 0.0, 50.0) : splitmix_unif(&seed, 0.0, 3000.0);
         /* starts with seconds (rounded in the index), some on whole minutes; some open */
         inc.time_precision = BT_TIME_SECOND;
-        inc.start = FX_T_2020_07_01 + (int64_t)unif(&seed, 0.0, 400.0 * 86400.0);
+        inc.start = FX_T_2020_07_01 + (int64_t)splitmix_unif(&seed, 0.0, 400.0 * 86400.0);
         if (pick(&seed, 4) == 0) inc.start -= inc.start % 60;
         inc.end = pick(&seed, 5) == 0 ? BT_TIME_OPEN
-                                      : inc.start + (int64_t)unif(&seed, 0.0, 20.0 * 86400.0);
+                                      : inc.start + (int64_t)splitmix_unif(&seed, 0.0, 20.0 * 86400.0);
         int64_t id;
         assert_int_equal(bt_incident_add(s, &inc, &id), BT_OK);
         int nl = pick(&seed, 3); /* 0..2 reports */
@@ -135,16 +122,16 @@ static void make_query(uint64_t *s, bt_query *q, bt_lonlat ring[5])
     if (kind <= 2) {
         q->area = BT_AREA_CIRCLE;
         q->centre = c;
-        q->radius_m = kind == 0 ? 5000.0 : unif(s, 0.0, 15000.0);
+        q->radius_m = kind == 0 ? 5000.0 : splitmix_unif(s, 0.0, 15000.0);
     } else if (kind <= 4) {
         q->area = BT_AREA_BBOX;
-        double w = c.lon - unif(s, 0.0, 0.1), e = c.lon + unif(s, 0.0, 0.1);
+        double w = c.lon - splitmix_unif(s, 0.0, 0.1), e = c.lon + splitmix_unif(s, 0.0, 0.1);
         if (w < -180.0) w += 360.0;
         if (e > 180.0) e -= 360.0;
-        q->box = (bt_bbox){w, c.lat - unif(s, 0.0, 0.07), e, c.lat + unif(s, 0.0, 0.07)};
+        q->box = (bt_bbox){w, c.lat - splitmix_unif(s, 0.0, 0.07), e, c.lat + splitmix_unif(s, 0.0, 0.07)};
     } else {
         if (cluster) c.lon = 179.0; /* a polygon does not cross the antimeridian */
-        double r = unif(s, 0.02, 0.1);
+        double r = splitmix_unif(s, 0.02, 0.1);
         ring[0] = (bt_lonlat){c.lon - r, c.lat - r};
         ring[1] = (bt_lonlat){c.lon + r, c.lat - 0.5 * r};
         ring[2] = (bt_lonlat){c.lon + 0.5 * r, c.lat + r};
@@ -155,14 +142,14 @@ static void make_query(uint64_t *s, bt_query *q, bt_lonlat ring[5])
         q->nring = 5;
     }
     if (pick(s, 2)) { /* a time window with edges inside the index's rounding */
-        int64_t a = FX_T_2020_07_01 + (int64_t)unif(s, 0.0, 400.0 * 86400.0);
+        int64_t a = FX_T_2020_07_01 + (int64_t)splitmix_unif(s, 0.0, 400.0 * 86400.0);
         q->from = a;
-        q->to = a + (int64_t)unif(s, 0.0, 60.0 * 86400.0);
+        q->to = a + (int64_t)splitmix_unif(s, 0.0, 60.0 * 86400.0);
         if (pick(s, 4) == 0) q->from = INT64_MIN;
         else if (pick(s, 4) == 0) q->to = INT64_MAX;
     }
-    if (pick(s, 3) == 0) q->types = (unsigned)(next(s) & ((1u << BT_INCIDENT_TYPE_COUNT) - 1));
-    if (pick(s, 4) == 0) q->verifications = (unsigned)(next(s) & 0x3Fu);
+    if (pick(s, 3) == 0) q->types = (unsigned)(splitmix_next(s) & ((1u << BT_INCIDENT_TYPE_COUNT) - 1));
+    if (pick(s, 4) == 0) q->verifications = (unsigned)(splitmix_next(s) & 0x3Fu);
     if (pick(s, 4) == 0) q->min_reliability = (char)('A' + pick(s, 6));
     if (pick(s, 4) == 0) q->min_credibility = 1 + pick(s, 6);
     int m = pick(s, 5);

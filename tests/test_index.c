@@ -18,19 +18,7 @@
 
 #include "index/index.h"
 #include "query/query_internal.h"
-
-static uint64_t rnext(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15u);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
-    return z ^ (z >> 31);
-}
-
-static double runif(uint64_t *s, double a, double b)
-{
-    return a + (b - a) * ((double)(rnext(s) >> 11) / 9007199254740992.0);
-}
+#include "test_rng.h"
 
 static void test_idmap(void **state)
 {
@@ -64,7 +52,7 @@ static void test_ucode(void **state)
     assert_true(bt__ucode_hi(0) == 0.0);
     uint64_t s = 1;
     for (int i = 0; i < 100000; i++) {
-        double u = exp(runif(&s, log(1e-4), log(1e8)));
+        double u = exp(splitmix_unif(&s, log(1e-4), log(1e8)));
         unsigned c = bt__ucode_encode(u);
         assert_true(c >= 1 && c <= 255);
         assert_true(bt__ucode_lo(c) < u);
@@ -143,8 +131,8 @@ static void test_kd_range(void **state)
         double *lon = malloc((n + 1) * sizeof *lon), *lat = malloc((n + 1) * sizeof *lat);
         for (size_t i = 0; i < n; i++) {
             /* duplicates and ties on purpose */
-            lon[i] = i % 5 == 0 ? 1.0 : round(runif(&s, -180.0, 180.0) * 10.0) / 10.0;
-            lat[i] = i % 7 == 0 ? 2.0 : runif(&s, -90.0, 90.0);
+            lon[i] = i % 5 == 0 ? 1.0 : round(splitmix_unif(&s, -180.0, 180.0) * 10.0) / 10.0;
+            lat[i] = i % 7 == 0 ? 2.0 : splitmix_unif(&s, -90.0, 90.0);
             struct bt__index_row r = {(int64_t)i + 1, lon[i], lat[i], 0, 0, 0.0, 0, 0, 0, 0};
             assert_int_equal(bt__pts_push(&p, &r), BT_OK);
         }
@@ -152,10 +140,10 @@ static void test_kd_range(void **state)
         int64_t *ids = malloc((n + 1) * sizeof *ids), *want = malloc((n + 1) * sizeof *want);
         for (int qn = 0; qn < 50; qn++) {
             bt_bbox b;
-            b.west = runif(&s, -180.0, 180.0);
-            b.east = b.west + runif(&s, 0.0, 60.0);
-            b.south = runif(&s, -90.0, 90.0);
-            b.north = b.south + runif(&s, 0.0, 40.0);
+            b.west = splitmix_unif(&s, -180.0, 180.0);
+            b.east = b.west + splitmix_unif(&s, 0.0, 60.0);
+            b.south = splitmix_unif(&s, -90.0, 90.0);
+            b.north = b.south + splitmix_unif(&s, 0.0, 40.0);
             if (qn == 0) b = (bt_bbox){1.0, 2.0, 1.0, 2.0}; /* a degenerate box on the ties */
             size_t nw = 0;
             for (size_t i = 0; i < n; i++)
@@ -260,9 +248,9 @@ static void test_kd_inside_cells(void **state)
     const size_t n = 20000;
     struct bt__pts p = {0};
     for (size_t i = 0; i < n; i++) {
-        int64_t start = INT64_C(1546300800) + 60 * (int64_t)(rnext(&s) % (6u * 525600u));
-        struct bt__index_row r = {(int64_t)i + 1, runif(&s, 120.0, 131.0), runif(&s, 39.0, 43.0),
-                                  start, start + 60 * (int64_t)(rnext(&s) % 43200u) + 59, 0.0,
+        int64_t start = INT64_C(1546300800) + 60 * (int64_t)(splitmix_next(&s) % (6u * 525600u));
+        struct bt__index_row r = {(int64_t)i + 1, splitmix_unif(&s, 120.0, 131.0), splitmix_unif(&s, 39.0, 43.0),
+                                  start, start + 60 * (int64_t)(splitmix_next(&s) % 43200u) + 59, 0.0,
                                   0, 0, 0, 0};
         assert_int_equal(bt__pts_push(&p, &r), BT_OK);
     }
@@ -275,14 +263,14 @@ static void test_kd_inside_cells(void **state)
     size_t in_total = 0, untimed_total = 0, inside_total = 0, spans_total = 0;
     for (int qn = 0; qn < 100; qn++) {
         bt_bbox a;
-        a.west = runif(&s, 119.0, 131.0);
-        a.east = a.west + runif(&s, 0.0, 4.0);
-        a.south = runif(&s, 38.5, 43.0);
-        a.north = a.south + runif(&s, 0.0, 3.0);
-        bt_bbox b = {a.west - runif(&s, 0.0, 1.0), a.south - runif(&s, 0.0, 1.0),
-                     a.east + runif(&s, 0.0, 1.0), a.north + runif(&s, 0.0, 1.0)};
-        int64_t from = 25771680 + (int64_t)(rnext(&s) % (7u * 525600u));
-        int64_t to = from + (int64_t)(rnext(&s) % (120u * 1440u));
+        a.west = splitmix_unif(&s, 119.0, 131.0);
+        a.east = a.west + splitmix_unif(&s, 0.0, 4.0);
+        a.south = splitmix_unif(&s, 38.5, 43.0);
+        a.north = a.south + splitmix_unif(&s, 0.0, 3.0);
+        bt_bbox b = {a.west - splitmix_unif(&s, 0.0, 1.0), a.south - splitmix_unif(&s, 0.0, 1.0),
+                     a.east + splitmix_unif(&s, 0.0, 1.0), a.north + splitmix_unif(&s, 0.0, 1.0)};
+        int64_t from = 25771680 + (int64_t)(splitmix_next(&s) % (7u * 525600u));
+        int64_t to = from + (int64_t)(splitmix_next(&s) % (120u * 1440u));
         bool timed = qn % 2 == 1;
         size_t nw = 0;
         for (size_t i = 0; i < n; i++)
@@ -353,12 +341,12 @@ static void test_kd_time_pruning(void **state)
         size_t n = sizes[t];
         struct bt__pts p = {0};
         for (size_t i = 0; i < n; i++) {
-            double lon = runif(&s, 120.0, 131.0), lat = runif(&s, 39.0, 43.0);
+            double lon = splitmix_unif(&s, 120.0, 131.0), lat = splitmix_unif(&s, 39.0, 43.0);
             /* 2019 + (lon - 120) * 200 days + up to 10 days of noise */
             int64_t start = INT64_C(1546300800) + (int64_t)((lon - 120.0) * 200.0 * 86400.0) +
-                            (int64_t)(rnext(&s) % (10u * 86400u));
-            int64_t end = start + (int64_t)(rnext(&s) % (30u * 86400u));
-            unsigned k = (unsigned)(rnext(&s) % 200u);
+                            (int64_t)(splitmix_next(&s) % (10u * 86400u));
+            int64_t end = start + (int64_t)(splitmix_next(&s) % (30u * 86400u));
+            unsigned k = (unsigned)(splitmix_next(&s) % 200u);
             if (k == 0) end = BT_TIME_OPEN;
             if (k == 1) start = INT64_MIN / 2;            /* clamps to INT32_MIN minutes */
             if (k == 2) end = INT64_C(1) << 42;           /* beyond int32 minutes */
@@ -390,14 +378,14 @@ static void test_kd_time_pruning(void **state)
         for (int qn = 0; qn < 200; qn++) {
             bt_bbox b = {120.0, 39.0, 131.0, 43.0};
             if (qn % 2) {
-                b.west = runif(&s, 120.0, 131.0);
-                b.east = b.west + runif(&s, 0.0, 3.0);
-                b.south = runif(&s, 39.0, 43.0);
-                b.north = b.south + runif(&s, 0.0, 2.0);
+                b.west = splitmix_unif(&s, 120.0, 131.0);
+                b.east = b.west + splitmix_unif(&s, 0.0, 3.0);
+                b.south = splitmix_unif(&s, 39.0, 43.0);
+                b.north = b.south + splitmix_unif(&s, 0.0, 2.0);
             }
             /* minutes from 2018 to 2026; some windows of a single minute */
-            int64_t from = 25771680 + (int64_t)(rnext(&s) % (8u * 525600u));
-            int64_t to = qn % 5 == 0 ? from : from + (int64_t)(rnext(&s) % (180u * 1440u));
+            int64_t from = 25771680 + (int64_t)(splitmix_next(&s) % (8u * 525600u));
+            int64_t to = qn % 5 == 0 ? from : from + (int64_t)(splitmix_next(&s) % (180u * 1440u));
             if (qn == 3) from = to = -(INT64_C(1) << 40); /* long before: clamped starts only */
             if (qn == 4) from = to = INT64_C(1) << 40;  /* long after: open or far ends */
             size_t nw = 0;
@@ -519,14 +507,14 @@ static void test_cell_angles(void **state)
     (void)state;
     uint64_t s = 3;
     for (int t = 0; t < 3000; t++) {
-        double lon = runif(&s, -180.0, 180.0), lat = runif(&s, -90.0, 90.0);
-        double w = runif(&s, -180.0, 180.0), e = fmin(180.0, w + runif(&s, 0.0, t % 2 ? 2.0 : 200.0));
-        double so = runif(&s, -90.0, 90.0), no = fmin(90.0, so + runif(&s, 0.0, t % 2 ? 1.0 : 100.0));
+        double lon = splitmix_unif(&s, -180.0, 180.0), lat = splitmix_unif(&s, -90.0, 90.0);
+        double w = splitmix_unif(&s, -180.0, 180.0), e = fmin(180.0, w + splitmix_unif(&s, 0.0, t % 2 ? 2.0 : 200.0));
+        double so = splitmix_unif(&s, -90.0, 90.0), no = fmin(90.0, so + splitmix_unif(&s, 0.0, t % 2 ? 1.0 : 100.0));
         double amin, amax;
         bt__cell_angles(lon, lat, w, so, e, no, &amin, &amax);
         double p = lat * M_PI / 180.0, l = lon * M_PI / 180.0;
         for (int k = 0; k < 50; k++) {
-            double ql = runif(&s, w, e) * M_PI / 180.0, qp = runif(&s, so, no) * M_PI / 180.0;
+            double ql = splitmix_unif(&s, w, e) * M_PI / 180.0, qp = splitmix_unif(&s, so, no) * M_PI / 180.0;
             if (k == 0) { ql = w * M_PI / 180.0; qp = so * M_PI / 180.0; }
             double c = sin(p) * sin(qp) + cos(p) * cos(qp) * cos(ql - l);
             double a = acos(fmax(-1.0, fmin(1.0, c)));
@@ -544,9 +532,9 @@ static void test_chord_bound(void **state)
     geod_init(&g, 6378137.0, 1.0 / 298.257223563);
     uint64_t s = 5;
     for (int t = 0; t < 20000; t++) {
-        double lon1 = runif(&s, -180.0, 180.0), lat1 = runif(&s, -90.0, 90.0);
-        double scale = pow(10.0, runif(&s, -5.0, 2.0));
-        double lon2 = lon1 + runif(&s, -scale, scale), lat2 = fmax(-90.0, fmin(90.0, lat1 + runif(&s, -scale, scale)));
+        double lon1 = splitmix_unif(&s, -180.0, 180.0), lat1 = splitmix_unif(&s, -90.0, 90.0);
+        double scale = pow(10.0, splitmix_unif(&s, -5.0, 2.0));
+        double lon2 = lon1 + splitmix_unif(&s, -scale, scale), lat2 = fmax(-90.0, fmin(90.0, lat1 + splitmix_unif(&s, -scale, scale)));
         if (lon2 > 180.0) lon2 -= 360.0;
         if (lon2 < -180.0) lon2 += 360.0;
         double a[3], b[3];
@@ -579,8 +567,8 @@ static void test_plan_chord2(void **state)
         q.area = BT_AREA_CIRCLE;
         q.radius_m = 1000.0;
         /* every 8th centre next to the antimeridian or a pole */
-        double lon = t % 8 == 1 ? runif(&s, 179.9, 180.0) : runif(&s, -180.0, 180.0);
-        double lat = t % 8 == 2 ? runif(&s, 89.9, 90.0) : runif(&s, -90.0, 90.0);
+        double lon = t % 8 == 1 ? splitmix_unif(&s, 179.9, 180.0) : splitmix_unif(&s, -180.0, 180.0);
+        double lat = t % 8 == 2 ? splitmix_unif(&s, 89.9, 90.0) : splitmix_unif(&s, -90.0, 90.0);
         q.centre = (bt_lonlat){lon, lat};
         struct bt__plan p;
         assert_int_equal(bt__plan_init(st, &q, "test", &p), BT_OK);
@@ -588,8 +576,8 @@ static void test_plan_chord2(void **state)
         size_t idx[20];
         for (int k = 0; k < 20; k++) {
             /* offsets up to 12 degrees: both sides of the 0.1 rad switch */
-            double sc = k < 4 ? 12.0 : pow(10.0, runif(&s, -6.0, 0.9));
-            double lon2 = lon + runif(&s, -sc, sc), lat2 = lat + runif(&s, -sc, sc);
+            double sc = k < 4 ? 12.0 : pow(10.0, splitmix_unif(&s, -6.0, 0.9));
+            double lon2 = lon + splitmix_unif(&s, -sc, sc), lat2 = lat + splitmix_unif(&s, -sc, sc);
             lat2 = fmax(-90.0, fmin(90.0, lat2));
             if (lon2 > 180.0) lon2 -= 360.0;
             if (lon2 < -180.0) lon2 += 360.0;
@@ -693,17 +681,17 @@ static void test_hits_sort(void **state)
     for (int t = 0; t < 36; t++) {
         size_t n = sizes[t % 12];
         int span = t / 12; /* 0: ids up to 1e6, 1: span just under 2^32, 2: 2^40 */
-        size_t cap = n + (size_t)(rnext(&s) % 300);
+        size_t cap = n + (size_t)(splitmix_next(&s) % 300);
         bt_hit *h = bt__malloc(cap * sizeof *h + 1), *ref = malloc(n * sizeof *ref + 1);
         assert_non_null(h);
         assert_non_null(ref);
-        uint64_t base = 1 + rnext(&s) % 1000;
+        uint64_t base = 1 + splitmix_next(&s) % 1000;
         uint64_t range = span == 0 ? 1000000 : span == 1 ? UINT32_MAX : (uint64_t)1 << 40;
         for (size_t i = 0; i < n; i++) {
             bool dup;
             uint64_t id;
             do { /* distinct ids */
-                id = base + rnext(&s) % range;
+                id = base + splitmix_next(&s) % range;
                 dup = false;
                 for (size_t j = i > 50 ? i - 50 : 0; j < i; j++) dup |= (uint64_t)h[j].id == id;
                 if (n <= 3500)
@@ -712,8 +700,8 @@ static void test_hits_sort(void **state)
             if (span == 1 && i == 0) id = base;
             if (span == 1 && i == 1) id = base + UINT32_MAX; /* span exactly 2^32 - 1 */
             h[i].id = (int64_t)id;
-            h[i].distance_m = (double)rnext(&s);
-            h[i].start = (int64_t)rnext(&s);
+            h[i].distance_m = (double)splitmix_next(&s);
+            h[i].start = (int64_t)splitmix_next(&s);
         }
         memcpy(ref, h, n * sizeof *ref);
         qsort(ref, n, sizeof *ref, cmp_hit_id);
@@ -750,19 +738,19 @@ static void test_leaf_run_bounds(void **state)
     assert_non_null(p.tlo);
     assert_non_null(p.thi);
     for (int t = 0; t < 20000; t++) {
-        size_t n = 1 + (size_t)(rnext(&s) % 300);
-        int32_t span = (int32_t)(1 + rnext(&s) % (t % 3 == 0 ? 20 : 5000000));
-        int32_t v = (int32_t)(rnext(&s) % 1000000);
+        size_t n = 1 + (size_t)(splitmix_next(&s) % 300);
+        int32_t span = (int32_t)(1 + splitmix_next(&s) % (t % 3 == 0 ? 20 : 5000000));
+        int32_t v = (int32_t)(splitmix_next(&s) % 1000000);
         for (size_t i = 0; i < n; i++) {
-            if (rnext(&s) % 4 != 0) v += (int32_t)(rnext(&s) % (uint64_t)span);
+            if (splitmix_next(&s) % 4 != 0) v += (int32_t)(splitmix_next(&s) % (uint64_t)span);
             p.tlo[i] = v;
             p.thi[i] = v + 10;
         }
         if (t % 7 == 0) p.tlo[0] = INT32_MIN;
-        int64_t to = (int64_t)p.tlo[n - 1] - span + (int64_t)(rnext(&s) % (3u * (uint64_t)span));
+        int64_t to = (int64_t)p.tlo[n - 1] - span + (int64_t)(splitmix_next(&s) % (3u * (uint64_t)span));
         if (t % 11 == 0) to = INT32_MIN + 5;
-        int64_t from = to - (int64_t)(rnext(&s) % (4u * (uint64_t)span + 1));
-        unsigned ld = (unsigned)(rnext(&s) % 3);
+        int64_t from = to - (int64_t)(splitmix_next(&s) % (4u * (uint64_t)span + 1));
+        unsigned ld = (unsigned)(splitmix_next(&s) % 3);
         size_t first = 0, last = 0;
         bt__kd_leaf_run(&p, 0, n - 1, ld, from, to, &first, &last);
         size_t want_last = 0, want_first = 0;

@@ -18,6 +18,7 @@
 
 #include "store/sqlite_splite.h"
 #include "store_fixture.h"
+#include "test_rng.h"
 
 #define N_INC 400
 #define C_LON 128.17778
@@ -30,16 +31,6 @@ struct fx {
     int64_t id[N_INC];
     int type[N_INC];
 };
-
-/* splitmix64, so the points are the same on every run */
-static double unif(uint64_t *s, double a, double b)
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15u);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
-    z ^= z >> 31;
-    return a + (b - a) * ((double)(z >> 11) / 9007199254740992.0);
-}
 
 static int setup(void **state)
 {
@@ -61,9 +52,9 @@ static int setup(void **state)
     for (int i = 0; i < N_INC; i++) {
         snprintf(ref, sizeof ref, "OS-%d", i);
         /* a 16 km square around the centre: a 5 km circle holds about a quarter */
-        f->lon[i] = C_LON + unif(&seed, -0.1, 0.1);
-        f->lat[i] = C_LAT + unif(&seed, -0.075, 0.075);
-        f->type[i] = (int)unif(&seed, 0.0, (double)BT_INCIDENT_TYPE_COUNT - 1e-9);
+        f->lon[i] = C_LON + splitmix_unif(&seed, -0.1, 0.1);
+        f->lat[i] = C_LAT + splitmix_unif(&seed, -0.075, 0.075);
+        f->type[i] = (int)splitmix_unif(&seed, 0.0, (double)BT_INCIDENT_TYPE_COUNT - 1e-9);
         inc.where = (bt_lonlat){f->lon[i], f->lat[i]};
         inc.type = (bt_incident_type)f->type[i];
         inc.start = FX_T_2020_07_01 + i * 3600;

@@ -19,6 +19,7 @@
 #include "query/query_internal.h"
 #include "store/sqlite_internal.h"
 #include "store_fixture.h"
+#include "test_rng.h"
 
 /* ---- deterministic random numbers (splitmix64) ------------------------------- */
 
@@ -26,18 +27,9 @@ typedef struct rng {
     uint64_t s;
 } rng;
 
-static uint64_t rnext(rng *r)
-{
-    uint64_t z = (r->s += 0x9E3779B97F4A7C15u);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
-    return z ^ (z >> 31);
-}
+static uint64_t rnext(rng *r) { return splitmix_next(&r->s); }
 
-static double runif(rng *r, double a, double b)
-{
-    return a + (b - a) * ((double)(rnext(r) >> 11) / 9007199254740992.0);
-}
+static double runif(rng *r, double a, double b) { return splitmix_unif(&r->s, a, b); }
 
 /* ---- the reference ------------------------------------------------------------ */
 
