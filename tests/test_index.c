@@ -623,6 +623,59 @@ static void test_plan_chord2(void **state)
     bt_store_close(st);
 }
 
+/* A circle's cell classifier against its angle bounds alone: the shortcut that calls a
+ * cell across the circle by two chords (a point within the inner bound, a corner
+ * beyond the outer one) must never take the place of an "in" or "out" the angles
+ * give. Cells of every size near circles of 5 m to 300 km, centres also next to the
+ * antimeridian and the poles. */
+static void test_plan_circle_cells(void **state)
+{
+    (void)state;
+    bt_store *st = NULL;
+    assert_int_equal(bt_store_open(":memory:", BT_OPEN_READWRITE | BT_OPEN_CREATE, &st, NULL),
+                     BT_OK);
+    uint64_t s = 17;
+    int counts[3] = {0, 0, 0};
+    for (int t = 0; t < 3000; t++) {
+        bt_query q;
+        bt_query_init(&q);
+        q.area = BT_AREA_CIRCLE;
+        q.radius_m = pow(10.0, splitmix_unif(&s, 0.7, 5.5));
+        double lon = t % 8 == 1 ? splitmix_unif(&s, 179.8, 180.0) : splitmix_unif(&s, -180.0, 180.0);
+        double lat = t % 8 == 2 ? splitmix_unif(&s, 89.5, 90.0) : splitmix_unif(&s, -80.0, 80.0);
+        q.centre = (bt_lonlat){lon, lat};
+        struct bt__plan p;
+        assert_int_equal(bt__plan_init(st, &q, "test", &p), BT_OK);
+        double rdeg = q.radius_m / 111000.0;
+        for (int k = 0; k < 40; k++) {
+            /* a cell about the circle's size or smaller, placed around its edge */
+            double size = rdeg * pow(10.0, splitmix_unif(&s, -2.0, 0.5));
+            double a = splitmix_unif(&s, 0.0, 2.0 * M_PI), d = rdeg * splitmix_unif(&s, 0.0, 1.6);
+            double cx = lon + d * cos(a) / fmax(0.05, cos(lat * M_PI / 180.0));
+            double cy = lat + d * sin(a);
+            double w = fmax(-180.0, cx - size * splitmix_unif(&s, 0.1, 2.0));
+            double e = fmin(180.0, cx + size * splitmix_unif(&s, 0.1, 2.0));
+            double so = fmax(-90.0, cy - size * splitmix_unif(&s, 0.1, 1.0));
+            double no = fmin(90.0, cy + size * splitmix_unif(&s, 0.1, 1.0));
+            if (!(w <= e && so <= no)) continue;
+            double amin, amax;
+            bt__cell_angles(lon, lat, w, so, e, no, &amin, &amax);
+            /* plan.c's thresholds, with its one metre of slack */
+            int want = BT__M_MIN * amin > q.radius_m + 1.0   ? BT__CELL_OUT
+                       : BT__N_MAX * amax < q.radius_m - 1.0 ? BT__CELL_IN
+                                                            : BT__CELL_PART;
+            assert_int_equal(bt__plan_cell(&p, w, so, e, no), want);
+            counts[want]++;
+        }
+        bt__plan_free(&p);
+    }
+    print_message("out %d, part %d, in %d\n", counts[BT__CELL_OUT], counts[BT__CELL_PART],
+                  counts[BT__CELL_IN]);
+    assert_true(counts[BT__CELL_OUT] > 5000 && counts[BT__CELL_PART] > 5000 &&
+                counts[BT__CELL_IN] > 5000);
+    bt_store_close(st);
+}
+
 /* A polygon under the point semantics settles k-d cells: a box inside is taken
  * whole, one outside dropped, one across the edge or around the whole polygon left to
  * its points (the per-point tests of the differential tests check the answers). */
@@ -773,6 +826,7 @@ int main(void)
         cmocka_unit_test(test_plan_chord2),
         cmocka_unit_test(test_leaf_run_bounds),
         cmocka_unit_test(test_plan_polygon_cells),
+        cmocka_unit_test(test_plan_circle_cells),
         cmocka_unit_test(test_ucode),
         cmocka_unit_test(test_time_encoding),
         cmocka_unit_test(test_kd_range),
