@@ -778,44 +778,52 @@ static void test_hits_sort(void **state)
     bt_store_close(st);
 }
 
-/* The bounds of a leaf's run (two bisections of its starts) against a linear scan:
- * sorted starts with long runs of equal values, the clamped INT32_MIN first, leaves of
- * 1 to 300, cuts below, inside and above. */
+/* The bounds of a leaf's run (searches of its starts) against a linear scan: sorted
+ * starts with long runs of equal values, the clamped INT32_MIN first, leaves of 1 to
+ * 300 at offsets 0 to 99 of the array between values that break the order (a search
+ * that strays out of the leaf reads them), cuts below, inside and above. */
 static void test_leaf_run_bounds(void **state)
 {
     (void)state;
     uint64_t s = 99;
     struct bt__pts p = {0};
-    p.tlo = malloc(300 * sizeof *p.tlo);
-    p.thi = malloc(300 * sizeof *p.thi);
-    assert_non_null(p.tlo);
-    assert_non_null(p.thi);
+    int32_t *tlo = malloc(500 * sizeof *tlo), *thi = malloc(500 * sizeof *thi);
+    assert_non_null(tlo);
+    assert_non_null(thi);
+    p.tlo = tlo;
+    p.thi = thi;
     for (int t = 0; t < 20000; t++) {
         size_t n = 1 + (size_t)(splitmix_next(&s) % 300);
+        size_t off = t % 4 == 0 ? 0 : (size_t)(splitmix_next(&s) % 100);
+        for (size_t i = 0; i < 500; i++) tlo[i] = thi[i] = i < off ? INT32_MAX : INT32_MIN;
+        int32_t *lt = tlo + off, *ht = thi + off; /* the leaf */
         int32_t span = (int32_t)(1 + splitmix_next(&s) % (t % 3 == 0 ? 20 : 5000000));
         int32_t v = (int32_t)(splitmix_next(&s) % 1000000);
         for (size_t i = 0; i < n; i++) {
             if (splitmix_next(&s) % 4 != 0) v += (int32_t)(splitmix_next(&s) % (uint64_t)span);
-            p.tlo[i] = v;
-            p.thi[i] = v + 10;
+            lt[i] = v;
+            ht[i] = v + 10;
         }
-        if (t % 7 == 0) p.tlo[0] = INT32_MIN;
-        int64_t to = (int64_t)p.tlo[n - 1] - span + (int64_t)(splitmix_next(&s) % (3u * (uint64_t)span));
+        if (t % 7 == 0) lt[0] = INT32_MIN;
+        int64_t to = (int64_t)lt[n - 1] - span + (int64_t)(splitmix_next(&s) % (3u * (uint64_t)span));
         if (t % 11 == 0) to = INT32_MIN + 5;
         int64_t from = to - (int64_t)(splitmix_next(&s) % (4u * (uint64_t)span + 1));
-        unsigned ld = (unsigned)(splitmix_next(&s) % 3);
+        /* short durations, and every 5th leaf a long one (long runs) */
+        unsigned ld = (unsigned)(splitmix_next(&s) % (t % 5 == 0 ? 65535 : 3));
         size_t first = 0, last = 0;
-        bt__kd_leaf_run(&p, 0, n - 1, ld, from, to, &first, &last);
+        bt__kd_leaf_run(&p, off, off + n - 1, ld, from, to, &first, &last);
+        assert_true(first >= off && last >= off);
         size_t want_last = 0, want_first = 0;
-        while (want_last < n && p.tlo[want_last] <= to) want_last++;
+        /* INT32_MIN is a start clamped from earlier: before any window's end */
+        while (want_last < n && (lt[want_last] == INT32_MIN || lt[want_last] <= to)) want_last++;
         int64_t cut = from - (int64_t)ld * 64;
-        while (want_first < want_last && p.tlo[want_first] < cut) want_first++;
+        while (want_first < want_last && lt[want_first] < cut) want_first++;
         if (want_last == 0) want_first = 0;
-        assert_int_equal(last, want_last);
-        if (want_last > 0) assert_int_equal(first, want_first);
+        assert_int_equal(last - off, want_last);
+        if (want_last > 0) assert_int_equal(first - off, want_first);
     }
-    free(p.tlo);
-    free(p.thi);
+    free(tlo);
+    free(thi);
 }
 
 int main(void)

@@ -454,15 +454,46 @@ bool bt__kd_leaves_sorted(const struct bt__pts *p, size_t leaf)
 /* First slot of [left, right + 1) whose tlo is >= v (tlo sorted ascending there). */
 static size_t tlo_lower(const int32_t *tlo, size_t left, size_t right, int64_t v)
 {
-    size_t lo = left, hi = right + 1;
-    while (lo < hi) {
-        size_t mid = lo + ((hi - lo) >> 1);
-        if ((int64_t)tlo[mid] < v)
-            lo = mid + 1;
-        else
-            hi = mid;
+    /* halving with a conditional move instead of a branch: the branch of the classic
+     * form is a coin toss, mispredicted every other step */
+    const int32_t *b = tlo + left;
+    size_t len = right + 1 - left;
+    while (len > 1) {
+        size_t half = len >> 1;
+        b = (int64_t)b[half] < v ? b + half : b;
+        len -= half;
     }
-    return lo;
+    return (size_t)(b - tlo) + ((int64_t)*b < v);
+}
+
+/* tlo_lower() over a whole leaf [left, right] in two rounds of loads that do not wait
+ * on each other (a binary search's each wait on the one before): seven starts spaced
+ * evenly through the leaf settle which eighth holds the answer, and the starts of that
+ * eighth below v are counted (they come first). */
+static size_t tlo_lower_leaf(const int32_t *tlo, size_t left, size_t right, int64_t v)
+{
+    size_t len = right + 1 - left, step = len >> 3;
+    if (step < 2) return tlo_lower(tlo, left, right, v);
+    size_t g = 0;
+    for (size_t j = 1; j < 8; j++) g += (int64_t)tlo[left + j * step] < v;
+    size_t lo = left + g * step, hi = g == 7 ? right + 1 : lo + step;
+    size_t c = lo;
+    for (size_t i = lo; i < hi; i++) c += (int64_t)tlo[i] < v;
+    return c;
+}
+
+/* tlo_lower() over [left, end), searched from the end down in doubling steps: a
+ * window's run is a few points just before its end, in the cache lines the search for
+ * that end has read. */
+static size_t tlo_lower_back(const int32_t *tlo, size_t left, size_t end, int64_t v)
+{
+    size_t k = 1, hi = end; /* tlo[hi..end) >= v */
+    while (k <= end - left && (int64_t)tlo[end - k] >= v) {
+        hi = end - k;
+        k <<= 1;
+    }
+    size_t lo = k > end - left ? left : end - k + 1; /* tlo[lo - 1] < v, if lo > left */
+    return lo < hi ? tlo_lower(tlo, lo, hi - 1, v) : hi;
 }
 
 void bt__kd_leaf_run(const struct bt__pts *p, size_t left, size_t right, unsigned ldur,
@@ -476,9 +507,9 @@ void bt__kd_leaf_run(const struct bt__pts *p, size_t left, size_t right, unsigne
     int64_t cut_from = from_min < INT32_MAX ? from_min : INT32_MAX;
     *first = left;
     *last = right + 1;
-    if (cut_hi < INT32_MAX) *last = tlo_lower(p->tlo, left, right, cut_hi + 1);
+    if (cut_hi < INT32_MAX) *last = tlo_lower_leaf(p->tlo, left, right, cut_hi + 1);
     if (ldur < LDUR_NONE && *last > *first)
-        *first = tlo_lower(p->tlo, left, *last - 1, cut_from - (int64_t)ldur * LDUR_UNIT);
+        *first = tlo_lower_back(p->tlo, left, *last, cut_from - (int64_t)ldur * LDUR_UNIT);
 }
 
 /* ---- range search ----------------------------------------------------------- */
