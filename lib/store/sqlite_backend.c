@@ -469,6 +469,7 @@ static int check_and_migrate(bt_store *s, const char *path, unsigned flags)
     if (rw) {
         /* Durable enough with WAL, and no deleted text left in free pages. */
         rc = exec_const(s, "PRAGMA journal_mode=WAL", path);
+        bt__sq_change_check_reset(s); /* (a fresh handle: nothing known yet anyway) */
         if (!rc) rc = exec_const(s, "PRAGMA synchronous=NORMAL", path);
     }
     /* Statement journals in memory: with SpatiaLite's triggers every insert opens a

@@ -14,6 +14,7 @@
 #include "sqlite_index.h"
 
 #include <limits.h>
+#include <stdatomic.h>
 #include <string.h>
 
 /* The indexed columns and the best reliability / credibility of the linked reports
@@ -238,10 +239,115 @@ int bt__sq_index_watch(bt_store *s)
     return BT_OK;
 }
 
+/* ---- the data version, and the check that spares most of its PRAGMAs ----------
+ *
+ * PRAGMA data_version starts (and ends) a read transaction: fcntl locks, an fstat and
+ * a read of the WAL index, about half of an empty query's cost. In WAL mode every
+ * commit, checkpoint restart and recovery by any connection rewrites the WAL-index
+ * header in the shared -shm mapping (https://www.sqlite.org/walformat.html), and that
+ * header is what SQLite itself compares to decide that the database changed. So: read
+ * the header, and if it is byte for byte the one read just before the last PRAGMA that
+ * ran outside any transaction, nobody has committed since and that PRAGMA's answer
+ * still holds. Anything else runs the PRAGMA. The mapping is asked for only once the
+ * connection is known to be in WAL mode with its WAL index mapped (a PRAGMA has run),
+ * since xShmMap on a connection without one would create the shared memory; and only
+ * while the pager's journal file is the WAL file it had then (journal_file()). Other
+ * connections cannot take the file out of WAL mode: that needs an exclusive lock, and
+ * a connection in WAL mode holds a shared lock on the file while its WAL is open. */
+#define CHK_UNKNOWN 0
+#define CHK_OFF 1
+#define CHK_WAL 2
+#define WAL_HDR_SIZE 48
+
+void bt__sq_change_check_reset(bt_store *s)
+{
+    struct bt__sq *q = bt__sq_of(s);
+    if (!q) return;
+    q->chk_mode = CHK_UNKNOWN;
+    q->chk_saved = false;
+}
+
+/* Copies the WAL-index header into hdr; false if it cannot be trusted right now. */
+static bool wal_header(struct bt__sq *q, unsigned char *hdr)
+{
+    sqlite3_file *f = NULL;
+    if (sqlite3_file_control(q->db, "main", SQLITE_FCNTL_FILE_POINTER, &f) != SQLITE_OK ||
+        !f || !f->pMethods || f->pMethods->iVersion < 2 || !f->pMethods->xShmMap)
+        return false;
+    volatile void *p = NULL;
+    /* SQLITE_READONLY here means a read-only -shm SQLite may not trust: not OK */
+    if (f->pMethods->xShmMap(f, 0, 32768, 0, &p) != SQLITE_OK || !p) return false;
+    unsigned char h2[WAL_HDR_SIZE];
+    /* the order SQLite reads them in: a writer writes the second copy first */
+    memcpy(hdr, (const void *)p, WAL_HDR_SIZE);
+    atomic_thread_fence(memory_order_acquire);
+    memcpy(h2, (const unsigned char *)p + WAL_HDR_SIZE, WAL_HDR_SIZE);
+    atomic_thread_fence(memory_order_acquire);
+    return memcmp(hdr, h2, WAL_HDR_SIZE) == 0 && hdr[12] != 0; /* isInit */
+}
+
+/* One text answer of a PRAGMA, compared; false on any failure. */
+static bool pragma_is(sqlite3 *db, const char *sql, const char *want)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return false;
+    }
+    bool is = false;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        const unsigned char *m = sqlite3_column_text(st, 0);
+        is = m && strcmp((const char *)m, want) == 0;
+    }
+    sqlite3_finalize(st);
+    return is;
+}
+
+/* The pager's journal file: its WAL file while the WAL is open, else its rollback
+ * journal's (sqlite3PagerJrnlFile). Another one than when the mode was found means the
+ * WAL was closed or opened since, whoever changed the journal mode. */
+static void *journal_file(struct bt__sq *q)
+{
+    sqlite3_file *j = NULL;
+    if (sqlite3_file_control(q->db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &j) != SQLITE_OK)
+        return NULL;
+    return j;
+}
+
+/* Is the connection in WAL mode with its WAL index in shared memory? Asked once a read
+ * transaction has opened the WAL (exclusive locking mode may keep the index in heap
+ * memory). A failure leaves the check off. */
+static void find_mode(struct bt__sq *q)
+{
+    q->chk_jfd = journal_file(q);
+    q->chk_mode = q->chk_jfd && pragma_is(q->db, "PRAGMA main.journal_mode", "wal") &&
+                          pragma_is(q->db, "PRAGMA main.locking_mode", "normal")
+                      ? CHK_WAL
+                      : CHK_OFF;
+}
+
 /* Asked before every query: the statement is kept in the index (prepared once, it
  * costs ~1 us instead of ~12) and finalized by bt__sq_index_release(). */
 int bt__sq_data_version(bt_store *s, uint64_t *version)
 {
+    struct bt__sq *q = bt__sq_of(s);
+    unsigned char hdr[WAL_HDR_SIZE];
+    bool have_hdr = false;
+    if (q->chk_mode != CHK_UNKNOWN && journal_file(q) != q->chk_jfd)
+        bt__sq_change_check_reset(s);
+    if (q->chk_mode == CHK_WAL) {
+        have_hdr = wal_header(q, hdr);
+        if (have_hdr && q->chk_saved && memcmp(hdr, q->chk_hdr, WAL_HDR_SIZE) == 0) {
+            *version = q->chk_version;
+            return BT_OK;
+        }
+    }
+#if SQLITE_VERSION_NUMBER >= 3034000
+    /* only a PRAGMA that starts its own read transaction sees the newest commit */
+    bool fresh = sqlite3_txn_state(q->db, "main") == SQLITE_TXN_NONE;
+#else
+    bool fresh = false;
+#endif
     sqlite3_stmt *st = s->index ? s->index->be_cache : NULL;
     int rc;
     if (!st) {
@@ -250,6 +356,7 @@ int bt__sq_data_version(bt_store *s, uint64_t *version)
         if (s->index) s->index->be_cache = st;
     }
     rc = BT_OK;
+    q->chk_runs++;
     int src = sqlite3_step(st);
     if (src == SQLITE_ROW)
         *version = (uint64_t)sqlite3_column_int64(st, 0);
@@ -257,7 +364,18 @@ int bt__sq_data_version(bt_store *s, uint64_t *version)
         rc = bt__sq_fail(s, src, "reading the data version");
     sqlite3_reset(st);
     if (!s->index || s->index->be_cache != st) sqlite3_finalize(st);
-    return rc;
+    if (rc || !fresh) return rc;
+    if (q->chk_mode == CHK_UNKNOWN) {
+        find_mode(q);
+        return BT_OK;
+    }
+    /* the header read before the PRAGMA: a commit in between makes it differ next time */
+    q->chk_saved = have_hdr;
+    if (have_hdr) {
+        memcpy(q->chk_hdr, hdr, WAL_HDR_SIZE);
+        q->chk_version = *version;
+    }
+    return BT_OK;
 }
 
 void bt__sq_index_release(bt_store *s)

@@ -76,6 +76,13 @@ struct bt__sq {
     sqlite3_stmt *stmt[BT__ST_COUNT_OF_IDS];   /* prepared lazily, reused */
     unsigned char busy[BT__ST_COUNT_OF_IDS];   /* stmt[i] is being iterated */
     bool scrub_wal;                            /* a source was changed: checkpoint */
+    /* "nothing can have changed" before PRAGMA data_version (sqlite_index.c) */
+    unsigned char chk_mode;                    /* 0: not known yet, 1: off, 2: WAL */
+    void *chk_jfd;                             /* journal file when chk_mode was set */
+    bool chk_saved;                            /* chk_hdr/chk_version are usable */
+    uint64_t chk_version;                      /* data version of the last PRAGMA */
+    unsigned char chk_hdr[48];                 /* WAL-index header read before it */
+    unsigned long chk_runs;                    /* PRAGMAs run (for tests) */
     /* bulk loading (sqlite_bulk.c) */
     bool bulk;                                 /* INSERT triggers set aside */
     int64_t bulk_base;                         /* incidents with id > this are new */
@@ -88,6 +95,11 @@ struct bt__sq {
 };
 
 static inline struct bt__sq *bt__sq_of(bt_store *s) { return (struct bt__sq *)s->be_data; }
+
+/** Forgets what the data-version pre-check knows of the connection (journal mode, WAL
+ *  header): call it whenever this connection's journal mode changes or its WAL may be
+ *  closed or reopened (sqlite_index.c). */
+void bt__sq_change_check_reset(bt_store *s);
 
 /* ---- statements and errors (sqlite_backend.c) ---- */
 
