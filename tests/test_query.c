@@ -176,6 +176,87 @@ static void check_nearest(bt_store *s, const struct refpt *pts, size_t n, bt_lon
     free(all);
 }
 
+/* k nearest where many points share a position (so whole leaves tie) and some are
+ * deleted or moved: the order is (distance, id) exactly, however the k-d leaves hand
+ * their points out (a few at a time, lib/query/incidents.c take_leaf). */
+static void test_nearest_tied_leaves(void **state)
+{
+    (void)state;
+    geod_init(&G, 6378137.0, 1.0 / 298.257223563);
+    fx_dir d;
+    assert_int_equal(fx_dir_make(&d), 0);
+    char path[512];
+    bt_store *s = NULL;
+    assert_int_equal(bt_store_open(fx_file(&d, "ties.sqlite", path, sizeof path),
+                                   BT_OPEN_READWRITE | BT_OPEN_CREATE, &s, NULL),
+                     BT_OK);
+    static const bt_lonlat site[] = {{128.1, 41.4}, {128.1, 41.4001}, {128.2, 41.4},
+                                     {128.0, 41.3}, {128.1, 41.5}, {127.9, 41.4},
+                                     {128.10001, 41.4}};
+    const size_t nsite = sizeof site / sizeof site[0];
+    const size_t n = 3000;
+    struct refpt *pts = calloc(n, sizeof *pts);
+    rng r = {4242};
+    struct bt__index *ix = calloc(1, sizeof *ix);
+    bt__index_load_begin(ix);
+    for (size_t i = 0; i < n; i++) {
+        bt_lonlat p = i % 3 ? site[rnext(&r) % nsite]
+                            : (bt_lonlat){runif(&r, 127.8, 128.4), runif(&r, 41.2, 41.6)};
+        struct refpt *x = &pts[i];
+        x->id = (int64_t)i + 1;
+        x->lon = p.lon;
+        x->lat = p.lat;
+        x->start = INT64_C(1546300800) + 60 * (int64_t)(rnext(&r) % 1440u);
+        x->end = x->start + 59;
+        x->type = (int)(rnext(&r) % BT_INCIDENT_TYPE_COUNT);
+        x->verif = (int)(rnext(&r) % 6);
+        x->live = true;
+        struct bt__index_row row = {x->id, x->lon, x->lat, x->start, x->end, 0.0, x->type,
+                                    x->verif, 0, 0};
+        assert_int_equal(bt__pts_push(&ix->st, &row), BT_OK);
+    }
+    assert_int_equal(bt__kd_build(&ix->st, ix->leaf), BT_OK);
+    assert_int_equal(bt__index_static_changed(ix), BT_OK);
+    assert_int_equal(s->be->data_version(s, &ix->data_version), BT_OK);
+    ix->valid = true;
+    ix->watching = true;
+    s->index = ix;
+    static const size_t ks[] = {1, 2, 3, 47, 48, 49, 50, 97, 300, 1200};
+    for (int round = 0; round < 2; round++) {
+        for (size_t j = 0; j < nsite + 3; j++) {
+            bt_lonlat at = j < nsite ? site[j] : (bt_lonlat){runif(&r, 127.9, 128.3),
+                                                             runif(&r, 41.3, 41.5)};
+            for (size_t q = 0; q < sizeof ks / sizeof ks[0]; q++) {
+                check_nearest(s, pts, n, at, ks[q], NULL);
+                bt_query f;
+                bt_query_init(&f);
+                f.types = (unsigned)(rnext(&r) & 0xFFFu) | 1u;
+                check_nearest(s, pts, n, at, ks[q], &f);
+            }
+        }
+        /* deletes (shadowed static points) and moves onto the sites (the overlay) */
+        for (size_t i = 0; i < 400; i++) {
+            size_t j = rnext(&r) % n;
+            if (rnext(&r) % 2) {
+                pts[j].live = false;
+                assert_int_equal(bt__index_apply(ix, pts[j].id, NULL), BT_OK);
+            } else {
+                bt_lonlat p = site[rnext(&r) % nsite];
+                pts[j].lon = p.lon;
+                pts[j].lat = p.lat;
+                pts[j].live = true;
+                struct bt__index_row row = {pts[j].id, p.lon, p.lat, pts[j].start, pts[j].end,
+                                            0.0, pts[j].type, pts[j].verif, 0, 0};
+                assert_int_equal(bt__index_apply(ix, pts[j].id, &row), BT_OK);
+            }
+        }
+    }
+    bt__index_free(s);
+    bt_store_close(s);
+    free(pts);
+    fx_dir_remove(&d);
+}
+
 /* ---- random data and queries ------------------------------------------------------ */
 
 static const bt_lonlat HOT[] = {
@@ -1388,6 +1469,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_differential_100k),
+        cmocka_unit_test(test_nearest_tied_leaves),
         cmocka_unit_test(test_windows_and_nearest_100k),
         cmocka_unit_test(test_store_differential),
         cmocka_unit_test(test_persisted_index),

@@ -625,7 +625,7 @@ static bool lon_lat_valid(bt_lonlat p)
  * chord (ITEM_BOUND) when that comes up, and with its geodesic distance (ITEM_EXACT)
  * when the chord does: the trigonometry of the chord is spent only on points near
  * the front, geod_inverse only on those at the very front. */
-enum { ITEM_NODE = 0, ITEM_POINT = 1, ITEM_BOUND = 2, ITEM_EXACT = 3 };
+enum { ITEM_NODE = 0, ITEM_POINT = 1, ITEM_BOUND = 2, ITEM_EXACT = 3, ITEM_REST = 4 };
 
 struct item {
     double key;
@@ -634,7 +634,8 @@ struct item {
     uint8_t kind;
     uint8_t axis;
     bool ov;      /* a point of the overlay */
-    double w, s, e, n;
+    double w, s, e, n; /* a node's box; ITEM_REST: (w, id) the (key, slot) last taken,
+                          s the leaf's floor key */
 };
 
 struct heap {
@@ -759,6 +760,85 @@ static double point_chord(const struct knn *k, const struct bt__pts *pts, size_t
     return sqrt(dx * dx + dy * dy + dz * dz) - BT__EPS_M;
 }
 
+/* At most this many of a leaf's points enter the queue at once (leaves hold ~192). */
+#define KNN_TAKE 48
+/* Points whose keys are computed in one pass. */
+#define KNN_CHUNK 64
+
+/* Takes a leaf's points whose key (floored cheap bound) follows (after_key, after_i) in
+ * (key, slot) order: only the few smallest enter the queue, as many as answers are
+ * still wanted, and one ITEM_REST item stands for the others with the smallest key
+ * among them, a lower bound of all of them (most leaves opened are never needed past
+ * their first points: pushing all ~192 of each was most of a query's time). */
+static int take_leaf(struct knn *k, size_t left, size_t right, double floor_key,
+                     size_t want, double after_key, int64_t after_i)
+{
+    const struct bt__pts *st = &k->ix->st;
+    if (want > KNN_TAKE) want = KNN_TAKE;
+    if (want == 0) want = 1;
+    /* the want + 1 smallest, sorted: the last one only gives the rest's key */
+    struct cand {
+        double key;
+        size_t i;
+    } c[KNN_TAKE + 1];
+    size_t nc = 0;
+    double lat = k->at.lat, lon = k->at.lon;
+    for (size_t b = left; b <= right; b += KNN_CHUNK) {
+        size_t end = right - b < KNN_CHUNK ? right + 1 : b + KNN_CHUNK;
+        double kb[KNN_CHUNK];
+        /* cheap_bound() of each point, floored, without branches and with products
+         * for its quotients (rounding differences far below its metre of slack) */
+        for (size_t i = b; i < end; i++) {
+            double dlat = fabs(st->lat[i] - lat);
+            double dx = fabs(st->lon[i] - lon);
+            double dlon = dx > 180.0 ? 360.0 - dx : dx;
+            double d = dlon * (1.0 / BT__DEG);
+            d = d > KNN_PI / 2.0 ? KNN_PI / 2.0 : d;
+            double t = dlat * (1.0 / BT__DEG), tl = k->cos_lat * (d - d * d * d * (1.0 / 6.0));
+            t = tl > t ? tl : t;
+            double key = BT__M_MIN * t - 1.0;
+            kb[i - b] = key > floor_key ? key : floor_key;
+        }
+        for (size_t i = b; i < end; i++) {
+            double key = kb[i - b];
+            if (key < after_key || (key == after_key && (int64_t)i <= after_i)) continue;
+            if (nc == want + 1 && !(key < c[nc - 1].key)) continue; /* i rises: ties lose */
+            if (!bt__index_static_live(k->ix, i)) continue;
+            size_t j = nc < want + 1 ? nc++ : nc - 1;
+            while (j > 0 && key < c[j - 1].key) {
+                c[j] = c[j - 1];
+                j--;
+            }
+            c[j].key = key;
+            c[j].i = i;
+        }
+    }
+    size_t take = nc < want ? nc : want;
+    for (size_t j = 0; j < take; j++) {
+        struct item it;
+        it.key = c[j].key;
+        it.kind = ITEM_POINT;
+        it.ov = false;
+        it.left = it.right = (uint32_t)c[j].i;
+        it.axis = 0;
+        it.id = bt__pts_id(st, c[j].i);
+        if (heap_push(&k->h, &it)) return BT_ERR_NOMEM;
+    }
+    if (nc <= want) return BT_OK;
+    struct item rest;
+    rest.key = c[want].key;
+    rest.kind = ITEM_REST;
+    rest.ov = false;
+    rest.left = (uint32_t)left;
+    rest.right = (uint32_t)right;
+    rest.axis = 0;
+    rest.w = c[want - 1].key;
+    rest.id = (int64_t)c[want - 1].i;
+    rest.s = floor_key;
+    rest.e = rest.n = 0.0;
+    return heap_push(&k->h, &rest);
+}
+
 static int push_node(struct knn *k, size_t left, size_t right, int axis, double w, double s,
                      double e, double n, double floor_key)
 {
@@ -857,9 +937,10 @@ int bt_incident_nearest(bt_store *store, bt_lonlat at, size_t k, const bt_query 
             it.key = bt__geod_dist(g, at, (bt_lonlat){pts->lon[it.left], pts->lat[it.left]});
             it.kind = ITEM_EXACT;
             rc = heap_push(&kn.h, &it) ? BT_ERR_NOMEM : BT_OK;
+        } else if (it.kind == ITEM_REST) {
+            rc = take_leaf(&kn, it.left, it.right, it.s, k - nh, it.w, it.id);
         } else if (it.right - it.left <= kn.ix->leaf) {
-            for (size_t i = it.left; i <= it.right && !rc; i++)
-                rc = push_point(&kn, st, i, false, it.key) ? BT_ERR_NOMEM : BT_OK;
+            rc = take_leaf(&kn, it.left, it.right, it.key, k - nh, -INFINITY, -1);
         } else {
             size_t m = it.left + ((it.right - it.left) >> 1);
             double v = it.axis == 0 ? st->lon[m] : st->lat[m];
