@@ -846,6 +846,13 @@ BT_API void bt_import_options_init(bt_import_options *opt);
  * under a savepoint: a failed import undoes only its own changes and leaves the
  * caller's transaction open; the caller still commits.
  *
+ * An import of 8 MiB or more that owns its transaction and is the only connection to
+ * the file runs under a rollback journal instead of the WAL (each page is then written
+ * once, not twice) and puts WAL back when it ends, however it ends; with another
+ * connection open it stays in WAL. A crash during it leaves a journal that the next
+ * open rolls back: the store as it was. A connection opened during such an import
+ * waits for it (up to the 5 s busy timeout) instead of reading the old state.
+ *
  * The file is read in chunks; memory use is bounded by the largest single feature,
  * not by the file size. Errors name the file, the feature number, the line (and for
  * JSON the column), the field and what was wrong, e.g.

@@ -288,7 +288,8 @@ static int run(bt_store *s, bt__reader *r, const char *name, uint64_t size,
 
     bool own = !s->in_txn;
     if (own) {
-        rc = s->be->begin(s);
+        /* the backend may set up the connection for a load (backend.h) */
+        rc = s->be->load_begin(s, size);
         if (!rc) s->in_txn = true;
     } else {
         rc = s->be->savepoint(s, SP_IMPORT);
@@ -323,6 +324,7 @@ static int run(bt_store *s, bt__reader *r, const char *name, uint64_t size,
             rc = s->be->savepoint_release(s, SP_IMPORT);
         }
     }
+    if (own) s->be->load_end(s); /* whatever happened above */
     if (report) *report = im.rep;
     if (nfast) *nfast = im.nfast;
     if (im.crs) bt__crs_close(im.crs);

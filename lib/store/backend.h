@@ -51,6 +51,13 @@ struct bt_backend {
     int (*begin)(bt_store *s);
     int (*commit)(bt_store *s);
     int (*rollback)(bt_store *s);
+    /* begin for a bulk load that owns its transaction (the import; bytes: the size of
+     * its input, 0 if unknown): the backend may set the connection up for it.
+     * load_end, called once the transaction has ended (committed, rolled back or never
+     * begun), undoes that; it never fails the load: what it cannot undo now it retries
+     * at the next begin and at close. */
+    int (*load_begin)(bt_store *s, uint64_t bytes);
+    void (*load_end)(bt_store *s);
     int (*count)(bt_store *s, bt_counts *out);
 
     /* Create, read, update, delete. insert writes the new id to *id. get returns a

@@ -92,6 +92,10 @@ struct bt__sq {
     bool bulk_index_checked;                   /* the time index was looked at */
     char *bulk_index_sql;                      /* its CREATE INDEX text if dropped */
     struct bt__bulk_rows *bulk_rows;           /* R*Tree entries of the new rows */
+    /* a load under a rollback journal (sq_load_begin): WAL to restore */
+    bool load_journal;
+    int load_sync_prev;                        /* synchronous to restore, -1: none */
+    uint64_t load_min_bytes;                   /* smallest such load (tests lower it) */
 };
 
 static inline struct bt__sq *bt__sq_of(bt_store *s) { return (struct bt__sq *)s->be_data; }
