@@ -162,6 +162,13 @@ int bt__sq_fail(bt_store *s, int rc, const char *fmt, ...)
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
     int code = map_code(ext);
+    /* step_write()'s code for a transaction SQLite rolled back under a statement that
+     * reported success: a trigger function swallowed the failure of its own statement -
+     * out of memory, or an I/O error writing the rollback journal of a load. */
+    if (rc == SQLITE_ABORT_ROLLBACK && q && q->db && sqlite3_errcode(q->db) == SQLITE_DONE) {
+        code = BT_ERR_IO;
+        detail = "a statement inside a trigger failed (out of memory or an I/O error)";
+    }
     bool lost_txn = s->in_txn && q && q->db && sqlite3_get_autocommit(q->db);
     if (lost_txn) {
         s->in_txn = false;
