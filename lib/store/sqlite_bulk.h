@@ -8,6 +8,7 @@
 
 #include "core/internal.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,5 +21,9 @@ int bt__sq_bulk_repack(bt_store *s, size_t run_records, unsigned fanin);
  *  (inside its open transaction, with its per-connection settings), -1 if none. Tests
  *  use it to see what bulk mode did to the time index, temp_store and cache_size. */
 int64_t bt__sq_bulk_query_int(bt_store *s, const char *sql);
+
+/** Whether the last rebuild of the time index at a flush sorted under
+ *  temp_store=FILE, i.e. could spill to disk and keep the load's memory bounded. */
+bool bt__sq_bulk_sort_on_file(bt_store *s);
 
 #endif /* BT_SQLITE_BULK_H */

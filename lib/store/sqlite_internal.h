@@ -91,6 +91,7 @@ struct bt__sq {
     int bulk_cache_prev;                       /* cache_size to restore, 0: none */
     bool bulk_index_checked;                   /* the time index was looked at */
     char *bulk_index_sql;                      /* its CREATE INDEX text if dropped */
+    bool bulk_sort_on_file;                    /* its last rebuild could spill to disk */
     struct bt__bulk_rows *bulk_rows;           /* R*Tree entries of the new rows */
     /* a load under a rollback journal (sq_load_begin): WAL to restore */
     bool load_journal;
