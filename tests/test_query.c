@@ -257,6 +257,67 @@ static void test_nearest_tied_leaves(void **state)
     fx_dir_remove(&d);
 }
 
+/* k nearest with a filter that rejects nearly every point: a leaf hands its points out
+ * a few at a time, and when the filter rejects them it must hand out more each time,
+ * not scan the whole leaf again for every point (the work was the square of a leaf's
+ * size for each leaf the search passed). The answers are checked exactly, and the
+ * leaf points whose keys were computed (bt__index::knn_keys) are bounded: each leaf
+ * at most about ten times its size. */
+static void test_nearest_rejecting_filter(void **state)
+{
+    (void)state;
+    geod_init(&G, 6378137.0, 1.0 / 298.257223563);
+    fx_dir d;
+    assert_int_equal(fx_dir_make(&d), 0);
+    char path[512];
+    bt_store *s = NULL;
+    assert_int_equal(bt_store_open(fx_file(&d, "rej.sqlite", path, sizeof path),
+                                   BT_OPEN_READWRITE | BT_OPEN_CREATE, &s, NULL),
+                     BT_OK);
+    const size_t n = 6000;
+    struct refpt *pts = calloc(n, sizeof *pts);
+    rng r = {777};
+    struct bt__index *ix = calloc(1, sizeof *ix);
+    bt__index_load_begin(ix);
+    for (size_t i = 0; i < n; i++) {
+        struct refpt *x = &pts[i];
+        x->id = (int64_t)i + 1;
+        /* type 1 only at the four corners' few points */
+        bool corner = i < 4;
+        x->lon = corner ? (i & 1 ? 128.4 : 127.8) : runif(&r, 127.8, 128.4);
+        x->lat = corner ? (i & 2 ? 41.6 : 41.2) : runif(&r, 41.2, 41.6);
+        x->start = INT64_C(1546300800) + 60 * (int64_t)(rnext(&r) % 1440u);
+        x->end = x->start + 59;
+        x->type = corner ? 1 : 0;
+        x->live = true;
+        struct bt__index_row row = {x->id, x->lon, x->lat, x->start, x->end, 0.0, x->type,
+                                    x->verif, 0, 0};
+        assert_int_equal(bt__pts_push(&ix->st, &row), BT_OK);
+    }
+    assert_int_equal(bt__kd_build(&ix->st, ix->leaf), BT_OK);
+    assert_int_equal(bt__index_static_changed(ix), BT_OK);
+    assert_int_equal(s->be->data_version(s, &ix->data_version), BT_OK);
+    ix->valid = true;
+    ix->watching = true;
+    s->index = ix;
+    bt_query f;
+    bt_query_init(&f);
+    f.types = 1u << 1;
+    static const size_t ks[] = {1, 3, 10};
+    for (size_t j = 0; j < 6; j++) {
+        bt_lonlat at = {runif(&r, 128.0, 128.2), runif(&r, 41.35, 41.45)};
+        for (size_t q = 0; q < sizeof ks / sizeof ks[0]; q++) {
+            unsigned long keys = ix->knn_keys;
+            check_nearest(s, pts, n, at, ks[q], &f);
+            assert_true(ix->knn_keys - keys <= 12 * n);
+        }
+    }
+    bt__index_free(s);
+    bt_store_close(s);
+    free(pts);
+    fx_dir_remove(&d);
+}
+
 /* ---- random data and queries ------------------------------------------------------ */
 
 static const bt_lonlat HOT[] = {
@@ -1470,6 +1531,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_differential_100k),
         cmocka_unit_test(test_nearest_tied_leaves),
+        cmocka_unit_test(test_nearest_rejecting_filter),
         cmocka_unit_test(test_windows_and_nearest_100k),
         cmocka_unit_test(test_store_differential),
         cmocka_unit_test(test_persisted_index),

@@ -87,6 +87,7 @@ struct bt__index {
     void *be_cache;        /* the backend's statements for the index (index_release) */
     unsigned umax;         /* largest uncertainty code ever indexed (never lowered) */
     unsigned long queries; /* incident queries asked on this handle */
+    unsigned long knn_keys; /* points whose keys the k nearest computed (for tests) */
     /* kept between queries for the sort of hits by id (incidents.c): fresh pages cost
        more than the sort itself */
     uint64_t *sort_keys;   /* 2 * sort_kcap keys */

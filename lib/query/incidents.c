@@ -635,7 +635,7 @@ struct item {
     uint8_t axis;
     bool ov;      /* a point of the overlay */
     double w, s, e, n; /* a node's box; ITEM_REST: (w, id) the (key, slot) last taken,
-                          s the leaf's floor key */
+                          s the leaf's floor key, e how many were taken */
 };
 
 struct heap {
@@ -769,11 +769,15 @@ static double point_chord(const struct knn *k, const struct bt__pts *pts, size_t
  * (key, slot) order: only the few smallest enter the queue, as many as answers are
  * still wanted, and one ITEM_REST item stands for the others with the smallest key
  * among them, a lower bound of all of them (most leaves opened are never needed past
- * their first points: pushing all ~192 of each was most of a query's time). */
+ * their first points: pushing all ~192 of each was most of a query's time). taken: how
+ * many the leaf gave before; at least as many again are taken, since points a filter
+ * rejects do not lower the answers wanted and each take scans the whole leaf (without
+ * that, a leaf of rejected points was scanned once per point). */
 static int take_leaf(struct knn *k, size_t left, size_t right, double floor_key,
-                     size_t want, double after_key, int64_t after_i)
+                     size_t want, size_t taken, double after_key, int64_t after_i)
 {
     const struct bt__pts *st = &k->ix->st;
+    if (want < taken) want = taken;
     if (want > KNN_TAKE) want = KNN_TAKE;
     if (want == 0) want = 1;
     /* the want + 1 smallest, sorted: the last one only gives the rest's key */
@@ -783,6 +787,7 @@ static int take_leaf(struct knn *k, size_t left, size_t right, double floor_key,
     } c[KNN_TAKE + 1];
     size_t nc = 0;
     double lat = k->at.lat, lon = k->at.lon;
+    k->ix->knn_keys += right + 1 - left;
     for (size_t b = left; b <= right; b += KNN_CHUNK) {
         size_t end = right - b < KNN_CHUNK ? right + 1 : b + KNN_CHUNK;
         double kb[KNN_CHUNK];
@@ -835,7 +840,8 @@ static int take_leaf(struct knn *k, size_t left, size_t right, double floor_key,
     rest.w = c[want - 1].key;
     rest.id = (int64_t)c[want - 1].i;
     rest.s = floor_key;
-    rest.e = rest.n = 0.0;
+    rest.e = (double)(taken + want); /* handed out so far */
+    rest.n = 0.0;
     return heap_push(&k->h, &rest);
 }
 
@@ -938,9 +944,9 @@ int bt_incident_nearest(bt_store *store, bt_lonlat at, size_t k, const bt_query 
             it.kind = ITEM_EXACT;
             rc = heap_push(&kn.h, &it) ? BT_ERR_NOMEM : BT_OK;
         } else if (it.kind == ITEM_REST) {
-            rc = take_leaf(&kn, it.left, it.right, it.s, k - nh, it.w, it.id);
+            rc = take_leaf(&kn, it.left, it.right, it.s, k - nh, (size_t)it.e, it.w, it.id);
         } else if (it.right - it.left <= kn.ix->leaf) {
-            rc = take_leaf(&kn, it.left, it.right, it.key, k - nh, -INFINITY, -1);
+            rc = take_leaf(&kn, it.left, it.right, it.key, k - nh, 0, -INFINITY, -1);
         } else {
             size_t m = it.left + ((it.right - it.left) >> 1);
             double v = it.axis == 0 ? st->lon[m] : st->lat[m];
