@@ -6,7 +6,8 @@
  * kind of change by another connection must still reach the next query of a handle
  * whose index is built: a commit, an insert and a delete that leave the row count as it
  * was, a truncating checkpoint, a WAL restart, a commit made while the handle's
- * connection was inside a read transaction; on a read-write and on a read-only handle.
+ * connection was inside a read transaction, one made just after the PRAGMA took its
+ * snapshot; on a read-write and on a read-only handle.
  * A store not in WAL mode (rollback journal, memory) still works, with the PRAGMA every
  * time, and so does a journal-mode change on the handle's own connection.
  *
@@ -19,6 +20,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include <sqlite3.h>
@@ -486,6 +488,86 @@ static void test_own_journal_mode_change(void **state)
     fx_dir_remove(&d);
 }
 
+/* The header must be the one read before the PRAGMA: a commit by another connection
+ * that lands just after the PRAGMA took its snapshot must still reach the next query.
+ * The commit is made from inside the handle's own xShmLock (its methods patched here)
+ * as the read transaction of the PRAGMA data_version ends (found with a trace). */
+static struct {
+    const sqlite3_io_methods *orig;
+    sqlite3_io_methods patched;
+    bool armed;
+    int fired;
+    bt_store *other;
+    int64_t del_id;
+    int del_rc;
+} hk;
+
+static int hook_shm_lock(sqlite3_file *f, int ofst, int n, int flags)
+{
+    int rc = hk.orig->xShmLock(f, ofst, n, flags);
+    /* a read mark (WAL_READ_LOCK(i) = 3 + i) let go: the read transaction ends */
+    if (hk.armed && flags == (SQLITE_SHM_UNLOCK | SQLITE_SHM_SHARED) && ofst >= 3 && n == 1) {
+        hk.armed = false;
+        hk.fired++;
+        hk.del_rc = bt_incident_delete(hk.other, hk.del_id);
+    }
+    return rc;
+}
+
+static int hook_trace(unsigned t, void *ctx, void *p, void *x)
+{
+    (void)ctx;
+    (void)x;
+    const char *sql = t == SQLITE_TRACE_STMT ? sqlite3_sql((sqlite3_stmt *)p) : NULL;
+    if (sql && strstr(sql, "data_version") && hk.fired == 0) hk.armed = true;
+    return 0;
+}
+
+static void test_commit_right_after_pragma(void **state)
+{
+    (void)state;
+    fx_dir d;
+    char path[512];
+    struct ref r;
+    bt_store *a = NULL, *b = NULL;
+    make_store(&d, path, sizeof path, &r, &a);
+    assert_int_equal(bt_store_open(path, BT_OPEN_READWRITE, &b, NULL), BT_OK);
+    warm(a, &r);
+    quiet(a, &r);
+    add_n(a, &r, 30); /* its own commit: the header moves, the data version does not */
+
+    sqlite3_file *f = NULL;
+    assert_int_equal(sqlite3_file_control(sq(a)->db, "main", SQLITE_FCNTL_FILE_POINTER, &f),
+                     SQLITE_OK);
+    memset(&hk, 0, sizeof hk);
+    hk.orig = f->pMethods;
+    hk.patched = *f->pMethods;
+    hk.patched.xShmLock = hook_shm_lock;
+    hk.other = b;
+    hk.del_id = r.id[3];
+    f->pMethods = &hk.patched;
+    sqlite3_trace_v2(sq(a)->db, SQLITE_TRACE_STMT, hook_trace, NULL);
+    unsigned long runs = sq(a)->chk_runs;
+    bt_query q;
+    bt_query_init(&q);
+    int64_t total = -1;
+    assert_int_equal(bt_incident_count(a, &q, &total, NULL), BT_OK); /* either answer */
+    sqlite3_trace_v2(sq(a)->db, 0, NULL, NULL);
+    f->pMethods = hk.orig;
+    assert_int_equal(sq(a)->chk_runs, runs + 1);
+    assert_int_equal(hk.fired, 1);
+    assert_int_equal(hk.del_rc, BT_OK);
+    r.live[3] = false;
+    check(a, &r);
+    check(a, &r);
+    quiet(a, &r);
+    bt__index_free(b);
+    bt_store_close(b);
+    bt__index_free(a);
+    bt_store_close(a);
+    fx_dir_remove(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -496,6 +578,7 @@ int main(void)
         cmocka_unit_test(test_memory_store),
         cmocka_unit_test(test_reset),
         cmocka_unit_test(test_own_journal_mode_change),
+        cmocka_unit_test(test_commit_right_after_pragma),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
