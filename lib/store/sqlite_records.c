@@ -487,11 +487,19 @@ static int bind_incident(bt_store *s, sqlite3_stmt *st, const bt_incident *inc,
     return rc;
 }
 
+/* "incident '<ref>'", as messages name an incident being written. */
+static const char *incident_what(char *buf, size_t size, const bt_incident *inc)
+{
+    snprintf(buf, size, "incident '%.200s'", inc->ref ? inc->ref : "");
+    return buf;
+}
+
 static int incident_write(bt_store *s, const bt_incident *inc, bool update, int64_t *id)
 {
     enum bt__stmt_id sid = update ? BT__ST_INC_UPDATE : BT__ST_INC_INSERT;
-    char what[256];
-    snprintf(what, sizeof what, "incident '%.200s'", inc->ref ? inc->ref : "");
+    /* The record's name is for messages only: formatted when one is needed (a
+     * snprintf per row shows in an import). */
+    char what[256] = "";
     int rc = update ? BT_OK : bt__sq_bulk_note_insert(s);
     if (rc) return rc;
     if (update) bt__sq_bulk_forget_rows(s); /* the point may move */
@@ -500,6 +508,11 @@ static int incident_write(bt_store *s, const bt_incident *inc, bool update, int6
     if (rc) return rc;
     unsigned char blob[POINT_BLOB_SIZE];
     rc = bind_incident(s, st, inc, blob, what);
+    if (rc) {
+        /* binding has no effect but on the statement: again, to name the record */
+        incident_what(what, sizeof what, inc);
+        rc = bind_incident(s, st, inc, blob, what);
+    }
     if (update) sqlite3_bind_int64(st, 15, inc->id);
     if (!rc) {
         bool changed = false;
@@ -511,7 +524,7 @@ static int incident_write(bt_store *s, const bt_incident *inc, bool update, int6
         else if (src != SQLITE_DONE && is_unique_violation(s))
             rc = bt__error(s, BT_ERR_EXISTS, "incident ref '%.200s' already exists", inc->ref);
         else if (src != SQLITE_DONE)
-            rc = bt__sq_fail(s, src, "writing %s", what);
+            rc = bt__sq_fail(s, src, "writing %s", incident_what(what, sizeof what, inc));
         if (src == SQLITE_DONE && !update) bt__sq_bulk_note_row(s, *id, inc->where);
     }
     bt__sq_release(s, sid, st);
