@@ -32,6 +32,13 @@ static const char *const features[] = {
     "{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[128,41]},"
     "\"properties\":{\"ref\":12345,\"type\":\"arrest\",\"start\":\"2020-01-02\",\"end\":null,"
     "\"uncertainty_m\":-0.0,\"summary\":\"\\u00e9\\u4e2d\\u0041\",\"flag\":true,\"n\":null}}",
+    /* decimals of up to 15 digits (read without strtod) and longer ones, bit for bit */
+    "{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":"
+    "[-179.999999999999,89.9999999999999,0.000000000000001]},\"properties\":{\"ref\":\"N-1\","
+    "\"type\":\"arrest\",\"start\":\"2020\",\"uncertainty_m\":0.30000000000000004}}",
+    "{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":"
+    "[124.500001,-0.1]},\"properties\":{\"ref\":\"N-2\",\"type\":\"arrest\",\"start\":\"2020\","
+    "\"uncertainty_m\":999999999999999}}",
     "{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[128.2,41.4]},"
     "\"properties\":{\"ref\":\"A-2\",\"type\":\"arrest\",\"start\":\"2020-01-02\","
     "\"source\":\"N1\",\"more_sources\":[{\"source\":\"N2\",\"credibility\":2}]}}",
@@ -43,7 +50,7 @@ static const char *const features[] = {
     "\"properties\":{\"ref\":\"I-1\",\"type\":\"arrest\",\"start\":\"2020\"}}",
 };
 /* how many of the above (from the first) the fast path must take */
-#define N_FAST 6
+#define N_FAST 8
 
 /* The bytes a mutation puts in. */
 static const char poke[] = "\"\\,:{}[]0-e.E+ unt\t\n\x01\x7f\x80\xc3\xa9\xed\xa0\xf4\x90\xff";
