@@ -14,7 +14,6 @@
 #include "sqlite_index.h"
 
 #include <limits.h>
-#include <stdatomic.h>
 #include <string.h>
 
 /* The indexed columns and the best reliability / credibility of the linked reports
@@ -272,17 +271,19 @@ static bool wal_header(struct bt__sq *q, unsigned char *hdr)
 {
     sqlite3_file *f = NULL;
     if (sqlite3_file_control(q->db, "main", SQLITE_FCNTL_FILE_POINTER, &f) != SQLITE_OK ||
-        !f || !f->pMethods || f->pMethods->iVersion < 2 || !f->pMethods->xShmMap)
+        !f || !f->pMethods || f->pMethods->iVersion < 2 || !f->pMethods->xShmMap ||
+        !f->pMethods->xShmBarrier)
         return false;
     volatile void *p = NULL;
     /* SQLITE_READONLY here means a read-only -shm SQLite may not trust: not OK */
     if (f->pMethods->xShmMap(f, 0, 32768, 0, &p) != SQLITE_OK || !p) return false;
     unsigned char h2[WAL_HDR_SIZE];
-    /* the order SQLite reads them in: a writer writes the second copy first */
+    /* the order and the barrier SQLite reads them with (walIndexTryHdr): a writer
+     * writes the second copy first */
     memcpy(hdr, (const void *)p, WAL_HDR_SIZE);
-    atomic_thread_fence(memory_order_acquire);
+    f->pMethods->xShmBarrier(f);
     memcpy(h2, (const unsigned char *)p + WAL_HDR_SIZE, WAL_HDR_SIZE);
-    atomic_thread_fence(memory_order_acquire);
+    f->pMethods->xShmBarrier(f);
     return memcmp(hdr, h2, WAL_HDR_SIZE) == 0 && hdr[12] != 0; /* isInit */
 }
 
