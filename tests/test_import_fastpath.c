@@ -65,16 +65,28 @@ typedef struct outcome {
     char ref[256], summary[512];
 } outcome;
 
-static void run_once(bt_store *s, const char *text, size_t len, bool fast, bool skip,
-                     outcome *o)
+/* Imports text from memory under @p name, or (@p file non-NULL) from that file, written
+ * first and read by the chunked reader with the fast path on. */
+static void run_import(bt_store *s, const char *text, size_t len, const char *name,
+                       const char *file, bool fast, bool skip, outcome *o)
 {
     memset(o, 0, sizeof *o);
     bt_import_options opt;
     bt_import_options_init(&opt);
     opt.table = BT_TABLE_INCIDENTS;
     opt.skip_invalid = skip;
+    if (file) {
+        FILE *fp = fopen(file, "wb");
+        assert_non_null(fp);
+        assert_int_equal(fwrite(text, 1, len, fp), len);
+        assert_int_equal(fclose(fp), 0);
+        o->nfast = -1; /* not known for a file */
+    }
     assert_int_equal(bt_store_begin(s), BT_OK);
-    o->rc = bt__import_mem_ex(s, text, len, "f.geojson", &opt, &o->rep, fast, &o->nfast);
+    if (file)
+        o->rc = bt_import_file(s, file, &opt, &o->rep);
+    else
+        o->rc = bt__import_mem_ex(s, text, len, name, &opt, &o->rep, fast, &o->nfast);
     snprintf(o->msg, sizeof o->msg, "%s", bt_store_errmsg(s));
     bt_incident *inc = NULL;
     if (bt_incident_get(s, 1, &inc) == BT_OK) {
@@ -86,6 +98,12 @@ static void run_once(bt_store *s, const char *text, size_t len, bool fast, bool 
         bt_incident_free(inc);
     }
     assert_int_equal(bt_store_rollback(s), BT_OK);
+}
+
+static void run_once(bt_store *s, const char *text, size_t len, bool fast, bool skip,
+                     outcome *o)
+{
+    run_import(s, text, len, "f.geojson", NULL, fast, skip, o);
 }
 
 static void same(const outcome *a, const outcome *b, const char *text)
@@ -197,10 +215,88 @@ static void test_fast_path_matches_json_c(void **state)
     tstore_close(&t);
 }
 
+/* The file reader's window (lib/io/reader.c's chunk) and where the first feature starts
+ * so that its byte @p o is the first one past the window (white space before it). */
+#define CHUNK 65536
+
+static size_t straddle(char *text, const char *feature, size_t flen, size_t o, size_t cut)
+{
+    static const char head[] = "{\"type\":\"FeatureCollection\",\"features\":[\n";
+    size_t n = sizeof head - 1, at = CHUNK - o;
+    memcpy(text, head, n);
+    for (; n < at; n++) text[n] = n % 61 == 0 ? '\n' : n % 7 == 0 ? '\r' : ' ';
+    if (cut < flen) { /* cut short: the input ends inside the feature */
+        memcpy(text + n, feature, cut);
+        return n + cut;
+    }
+    memcpy(text + n, feature, flen);
+    n += flen;
+    memcpy(text + n, "\r\n]}\n", 6);
+    return n + 6;
+}
+
+/* In a FeatureCollection read from a file, the fast reader finds a feature's end itself
+ * when the feature is in the bytes read, else the bracket scan reads on and the feature
+ * is read again: every feature (and every mutant) with the window's end at each of its
+ * bytes, whole and cut short, must give json-c's outcome from memory (status, message
+ * with its line and column, report, record). */
+static void test_fast_path_across_the_window(void **state)
+{
+    (void)state;
+    tstore t;
+    tstore_open(&t);
+    char file[160];
+    snprintf(file, sizeof file, "%s/f.geojson", t.dir);
+    static char text[CHUNK + 8192];
+    size_t n = sizeof features / sizeof features[0];
+    long runs = 0;
+    for (size_t i = 0; i < n + 10; i++) {
+        /* the features, then mutants of the fast ones (1 to 3 edits) */
+        static char buf[4096];
+        const char *f = features[i % n];
+        size_t flen = strlen(f);
+        if (i >= n) {
+            f = features[(i - n) % N_FAST];
+            flen = strlen(f);
+            memcpy(buf, f, flen);
+            for (int e = 1 + (int)next_rand(3); e > 0; e--) {
+                size_t at = next_rand((unsigned)flen);
+                char c = poke[next_rand(sizeof poke - 1)];
+                if (next_rand(2)) {
+                    buf[at] = c;
+                } else {
+                    memmove(buf + at + 1, buf + at, flen - at);
+                    buf[at] = c;
+                    flen++;
+                }
+            }
+            buf[flen] = '\0';
+            f = buf;
+        }
+        for (size_t o = 0; o <= flen + 3; o++) {
+            for (int cut_short = 0; cut_short < 2; cut_short++) {
+                if (cut_short && (o >= flen || o % 3 != 0)) continue;
+                /* cut short: the input ends after o bytes of it, the window after o / 2 */
+                size_t len = cut_short ? straddle(text, f, flen, o / 2, o)
+                                       : straddle(text, f, flen, o, (size_t)-1);
+                bool skip = (o + (size_t)cut_short) % 2 != 0;
+                outcome a, b;
+                run_import(t.s, text, len, file, file, true, skip, &a);
+                run_import(t.s, text, len, file, NULL, false, skip, &b);
+                same(&a, &b, f);
+                runs++;
+            }
+        }
+    }
+    assert_true(runs > 5000);
+    tstore_close(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fast_path_matches_json_c),
+        cmocka_unit_test(test_fast_path_across_the_window),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
