@@ -176,20 +176,65 @@ static void check_nearest(bt_store *s, const struct refpt *pts, size_t n, bt_lon
     free(all);
 }
 
+/* A store in a fixture directory whose incident index is built directly from
+ * reference points (SQLite would only add time): direct_open(), direct_push() of each
+ * point, direct_ready(), queries, direct_close(). */
+struct direct {
+    fx_dir d;
+    bt_store *s;
+    struct bt__index *ix;
+};
+
+static void direct_open(struct direct *t, const char *name)
+{
+    geod_init(&G, 6378137.0, 1.0 / 298.257223563);
+    assert_int_equal(fx_dir_make(&t->d), 0);
+    char path[512];
+    t->s = NULL;
+    assert_int_equal(bt_store_open(fx_file(&t->d, name, path, sizeof path),
+                                   BT_OPEN_READWRITE | BT_OPEN_CREATE, &t->s, NULL),
+                     BT_OK);
+    t->ix = calloc(1, sizeof *t->ix);
+    assert_non_null(t->ix);
+    bt__index_load_begin(t->ix);
+}
+
+static void direct_push(struct direct *t, const struct refpt *x)
+{
+    struct bt__index_row row = {x->id,   x->lon,  x->lat,   x->start, x->end,
+                                x->u,    x->type, x->verif, x->rel,   x->cred};
+    assert_int_equal(bt__pts_push(&t->ix->st, &row), BT_OK);
+}
+
+/* Builds the k-d tree and its time bounds and hands the index to the store, current. */
+static void direct_ready(struct direct *t)
+{
+    struct bt__index *ix = t->ix;
+    assert_int_equal(bt__kd_build(&ix->st, ix->leaf), BT_OK);
+    assert_int_equal(bt__index_static_changed(ix), BT_OK); /* the time bounds */
+    assert_int_equal(t->s->be->data_version(t->s, &ix->data_version), BT_OK);
+    ix->valid = true;
+    ix->watching = true;
+    t->s->index = ix;
+}
+
+static void direct_close(struct direct *t)
+{
+    bt__index_free(t->s);
+    bt_store_close(t->s);
+    fx_dir_remove(&t->d);
+}
+
 /* k nearest where many points share a position (so whole leaves tie) and some are
  * deleted or moved: the order is (distance, id) exactly, however the k-d leaves hand
  * their points out (a few at a time, lib/query/incidents.c take_leaf). */
 static void test_nearest_tied_leaves(void **state)
 {
     (void)state;
-    geod_init(&G, 6378137.0, 1.0 / 298.257223563);
-    fx_dir d;
-    assert_int_equal(fx_dir_make(&d), 0);
-    char path[512];
-    bt_store *s = NULL;
-    assert_int_equal(bt_store_open(fx_file(&d, "ties.sqlite", path, sizeof path),
-                                   BT_OPEN_READWRITE | BT_OPEN_CREATE, &s, NULL),
-                     BT_OK);
+    struct direct t;
+    direct_open(&t, "ties.sqlite");
+    bt_store *s = t.s;
+    struct bt__index *ix = t.ix;
     static const bt_lonlat site[] = {{128.1, 41.4}, {128.1, 41.4001}, {128.2, 41.4},
                                      {128.0, 41.3}, {128.1, 41.5}, {127.9, 41.4},
                                      {128.10001, 41.4}};
@@ -197,8 +242,6 @@ static void test_nearest_tied_leaves(void **state)
     const size_t n = 3000;
     struct refpt *pts = calloc(n, sizeof *pts);
     rng r = {4242};
-    struct bt__index *ix = calloc(1, sizeof *ix);
-    bt__index_load_begin(ix);
     for (size_t i = 0; i < n; i++) {
         bt_lonlat p = i % 3 ? site[rnext(&r) % nsite]
                             : (bt_lonlat){runif(&r, 127.8, 128.4), runif(&r, 41.2, 41.6)};
@@ -211,16 +254,9 @@ static void test_nearest_tied_leaves(void **state)
         x->type = (int)(rnext(&r) % BT_INCIDENT_TYPE_COUNT);
         x->verif = (int)(rnext(&r) % 6);
         x->live = true;
-        struct bt__index_row row = {x->id, x->lon, x->lat, x->start, x->end, 0.0, x->type,
-                                    x->verif, 0, 0};
-        assert_int_equal(bt__pts_push(&ix->st, &row), BT_OK);
+        direct_push(&t, x);
     }
-    assert_int_equal(bt__kd_build(&ix->st, ix->leaf), BT_OK);
-    assert_int_equal(bt__index_static_changed(ix), BT_OK);
-    assert_int_equal(s->be->data_version(s, &ix->data_version), BT_OK);
-    ix->valid = true;
-    ix->watching = true;
-    s->index = ix;
+    direct_ready(&t);
     static const size_t ks[] = {1, 2, 3, 47, 48, 49, 50, 97, 300, 1200};
     for (int round = 0; round < 2; round++) {
         for (size_t j = 0; j < nsite + 3; j++) {
@@ -251,10 +287,8 @@ static void test_nearest_tied_leaves(void **state)
             }
         }
     }
-    bt__index_free(s);
-    bt_store_close(s);
+    direct_close(&t);
     free(pts);
-    fx_dir_remove(&d);
 }
 
 /* k nearest with a filter that rejects nearly every point: a leaf hands its points out
@@ -266,19 +300,13 @@ static void test_nearest_tied_leaves(void **state)
 static void test_nearest_rejecting_filter(void **state)
 {
     (void)state;
-    geod_init(&G, 6378137.0, 1.0 / 298.257223563);
-    fx_dir d;
-    assert_int_equal(fx_dir_make(&d), 0);
-    char path[512];
-    bt_store *s = NULL;
-    assert_int_equal(bt_store_open(fx_file(&d, "rej.sqlite", path, sizeof path),
-                                   BT_OPEN_READWRITE | BT_OPEN_CREATE, &s, NULL),
-                     BT_OK);
+    struct direct t;
+    direct_open(&t, "rej.sqlite");
+    bt_store *s = t.s;
+    struct bt__index *ix = t.ix;
     const size_t n = 6000;
     struct refpt *pts = calloc(n, sizeof *pts);
     rng r = {777};
-    struct bt__index *ix = calloc(1, sizeof *ix);
-    bt__index_load_begin(ix);
     for (size_t i = 0; i < n; i++) {
         struct refpt *x = &pts[i];
         x->id = (int64_t)i + 1;
@@ -290,16 +318,9 @@ static void test_nearest_rejecting_filter(void **state)
         x->end = x->start + 59;
         x->type = corner ? 1 : 0;
         x->live = true;
-        struct bt__index_row row = {x->id, x->lon, x->lat, x->start, x->end, 0.0, x->type,
-                                    x->verif, 0, 0};
-        assert_int_equal(bt__pts_push(&ix->st, &row), BT_OK);
+        direct_push(&t, x);
     }
-    assert_int_equal(bt__kd_build(&ix->st, ix->leaf), BT_OK);
-    assert_int_equal(bt__index_static_changed(ix), BT_OK);
-    assert_int_equal(s->be->data_version(s, &ix->data_version), BT_OK);
-    ix->valid = true;
-    ix->watching = true;
-    s->index = ix;
+    direct_ready(&t);
     bt_query f;
     bt_query_init(&f);
     f.types = 1u << 1;
@@ -312,10 +333,8 @@ static void test_nearest_rejecting_filter(void **state)
             assert_true(ix->knn_keys - keys <= 12 * n);
         }
     }
-    bt__index_free(s);
-    bt_store_close(s);
+    direct_close(&t);
     free(pts);
-    fx_dir_remove(&d);
 }
 
 /* ---- random data and queries ------------------------------------------------------ */
@@ -422,14 +441,10 @@ static void random_filters(rng *r, bt_query *q)
 static void test_differential_100k(void **state)
 {
     (void)state;
-    geod_init(&G, 6378137.0, 1.0 / 298.257223563);
-    fx_dir d;
-    assert_int_equal(fx_dir_make(&d), 0);
-    char path[512];
-    bt_store *s = NULL;
-    assert_int_equal(bt_store_open(fx_file(&d, "big.sqlite", path, sizeof path),
-                                   BT_OPEN_READWRITE | BT_OPEN_CREATE, &s, NULL),
-                     BT_OK);
+    struct direct t;
+    direct_open(&t, "big.sqlite");
+    bt_store *s = t.s;
+    struct bt__index *ix = t.ix;
 
     /* 100,000 points put straight into an index: SQLite would only add time here; the
      * store path is tested below with fewer points. Times are whole minutes (what the
@@ -437,8 +452,6 @@ static void test_differential_100k(void **state)
     const size_t n = 100000;
     struct refpt *pts = calloc(n, sizeof *pts);
     rng r = {42};
-    struct bt__index *ix = calloc(1, sizeof *ix);
-    bt__index_load_begin(ix);
     for (size_t i = 0; i < n; i++) {
         bt_lonlat p = random_point(&r);
         struct refpt *x = &pts[i];
@@ -450,16 +463,9 @@ static void test_differential_100k(void **state)
         x->type = (int)(rnext(&r) % BT_INCIDENT_TYPE_COUNT);
         x->verif = (int)(rnext(&r) % 6);
         x->live = true;
-        struct bt__index_row row = {x->id, x->lon, x->lat, x->start, x->end, 0.0, x->type,
-                                    x->verif, 0, 0};
-        assert_int_equal(bt__pts_push(&ix->st, &row), BT_OK);
+        direct_push(&t, x);
     }
-    assert_int_equal(bt__kd_build(&ix->st, ix->leaf), BT_OK);
-    assert_int_equal(bt__index_static_changed(ix), BT_OK); /* the time bounds */
-    assert_int_equal(s->be->data_version(s, &ix->data_version), BT_OK);
-    ix->valid = true;
-    ix->watching = true;
-    s->index = ix;
+    direct_ready(&t);
 
     size_t total_hits = 0;
     for (int i = 0; i < 60; i++) {
@@ -530,10 +536,8 @@ static void test_differential_100k(void **state)
         check_nearest(s, pts, n, (bt_lonlat){-179.99995, 0.5}, 7, &f);
     }
 
-    bt__index_free(s);
-    bt_store_close(s);
+    direct_close(&t);
     free(pts);
-    fx_dir_remove(&d);
 }
 
 /* ---- time windows and k nearest against brute force (index built directly) -------- */
@@ -545,20 +549,14 @@ static void test_differential_100k(void **state)
 static void test_windows_and_nearest_100k(void **state)
 {
     (void)state;
-    geod_init(&G, 6378137.0, 1.0 / 298.257223563);
-    fx_dir d;
-    assert_int_equal(fx_dir_make(&d), 0);
-    char path[512];
-    bt_store *s = NULL;
-    assert_int_equal(bt_store_open(fx_file(&d, "win.sqlite", path, sizeof path),
-                                   BT_OPEN_READWRITE | BT_OPEN_CREATE, &s, NULL),
-                     BT_OK);
+    struct direct t;
+    direct_open(&t, "win.sqlite");
+    bt_store *s = t.s;
+    struct bt__index *ix = t.ix;
     const size_t n = 100000;
     const int64_t t0 = INT64_C(1546300800); /* 2019-01-01 */
     struct refpt *pts = calloc(n, sizeof *pts);
     rng r = {77};
-    struct bt__index *ix = calloc(1, sizeof *ix);
-    bt__index_load_begin(ix);
     for (size_t i = 0; i < n; i++) {
         bt_lonlat p = rnext(&r) % 4 ? (bt_lonlat){runif(&r, 124.0, 131.0), runif(&r, 39.8, 43.0)}
                                     : random_point(&r);
@@ -580,17 +578,10 @@ static void test_windows_and_nearest_100k(void **state)
         x->type = (int)(rnext(&r) % BT_INCIDENT_TYPE_COUNT);
         x->verif = (int)(rnext(&r) % 6);
         x->live = true;
-        struct bt__index_row row = {x->id, x->lon, x->lat, x->start, x->end, 0.0, x->type,
-                                    x->verif, 0, 0};
-        assert_int_equal(bt__pts_push(&ix->st, &row), BT_OK);
+        direct_push(&t, x);
     }
-    assert_int_equal(bt__kd_build(&ix->st, ix->leaf), BT_OK);
-    assert_int_equal(bt__index_static_changed(ix), BT_OK);
+    direct_ready(&t);
     assert_true(bt__kd_leaves_sorted(&ix->st, ix->leaf));
-    assert_int_equal(s->be->data_version(s, &ix->data_version), BT_OK);
-    ix->valid = true;
-    ix->watching = true;
-    s->index = ix;
 
     size_t total_hits = 0;
     for (int i = 0; i < 400; i++) {
@@ -633,10 +624,8 @@ static void test_windows_and_nearest_100k(void **state)
             check_nearest(s, pts, n, at, k, NULL);
         }
     }
-    bt__index_free(s);
-    bt_store_close(s);
+    direct_close(&t);
     free(pts);
-    fx_dir_remove(&d);
 }
 
 /* ---- through the store: uncertainty, rounded times, trust, writes ------------------ */
