@@ -301,7 +301,6 @@ static void other_writers(bt_store *a, struct ref *r, const char *path, bool a_w
     seen(a, r);
 
     sqlite3_close(raw);
-    bt__index_free(b);
     bt_store_close(b);
 }
 
@@ -314,7 +313,6 @@ static void test_readwrite_handle(void **state)
     bt_store *a = NULL;
     make_store(&d, path, sizeof path, &r, &a);
     other_writers(a, &r, path, true);
-    bt__index_free(a);
     bt_store_close(a);
     fx_dir_remove(&d);
 }
@@ -327,11 +325,9 @@ static void test_readonly_handle(void **state)
     struct ref r;
     bt_store *w = NULL, *a = NULL;
     make_store(&d, path, sizeof path, &r, &w);
-    bt__index_free(w);
     bt_store_close(w);
     assert_int_equal(bt_store_open(path, BT_OPEN_READONLY, &a, NULL), BT_OK);
     other_writers(a, &r, path, false);
-    bt__index_free(a);
     bt_store_close(a);
     fx_dir_remove(&d);
 }
@@ -363,9 +359,7 @@ static void test_commit_during_open_read(void **state)
     sqlite3_finalize(st);
     seen(a, &r);
     quiet(a, &r);
-    bt__index_free(b);
     bt_store_close(b);
-    bt__index_free(a);
     bt_store_close(a);
     fx_dir_remove(&d);
 }
@@ -380,7 +374,6 @@ static void test_rollback_journal(void **state)
     struct ref r;
     bt_store *a = NULL;
     make_store(&d, path, sizeof path, &r, &a);
-    bt__index_free(a);
     bt_store_close(a);
     sqlite3 *raw = raw_open(path);
     raw_exec(raw, "PRAGMA journal_mode=DELETE");
@@ -397,7 +390,6 @@ static void test_rollback_journal(void **state)
     raw_exec(raw, "DELETE FROM incident_sources"); /* nothing linked: no change */
     check(a, &r);
     sqlite3_close(raw);
-    bt__index_free(a);
     bt_store_close(a);
     fx_dir_remove(&d);
 }
@@ -418,7 +410,6 @@ static void test_memory_store(void **state)
     del_n(a, &r, 4);
     check(a, &r);
     assert_true(sq(a)->chk_runs > runs);
-    bt__index_free(a);
     bt_store_close(a);
 }
 
@@ -441,9 +432,7 @@ static void test_reset(void **state)
     seen(a, &r);
     check(a, &r);
     quiet(a, &r);
-    bt__index_free(b);
     bt_store_close(b);
-    bt__index_free(a);
     bt_store_close(a);
     fx_dir_remove(&d);
 }
@@ -483,7 +472,6 @@ static void test_own_journal_mode_change(void **state)
     seen(a, &r);
     quiet(a, &r);
     sqlite3_close(raw);
-    bt__index_free(a);
     bt_store_close(a);
     fx_dir_remove(&d);
 }
@@ -561,9 +549,7 @@ static void test_commit_right_after_pragma(void **state)
     check(a, &r);
     check(a, &r);
     quiet(a, &r);
-    bt__index_free(b);
     bt_store_close(b);
-    bt__index_free(a);
     bt_store_close(a);
     fx_dir_remove(&d);
 }

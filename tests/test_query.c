@@ -220,8 +220,7 @@ static void direct_ready(struct direct *t)
 
 static void direct_close(struct direct *t)
 {
-    bt__index_free(t->s);
-    bt_store_close(t->s);
+    bt_store_close(t->s); /* frees the index too */
     fx_dir_remove(&t->d);
 }
 
