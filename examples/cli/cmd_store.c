@@ -7,6 +7,7 @@
 #include "cli.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,7 +161,11 @@ int btcli_cmd_import(int argc, char **argv)
         return BTCLI_FAIL;
     }
     int status = BTCLI_OK;
-    int rc = bt_store_begin(s);
+    /* Several files go in one transaction (all or nothing); one file is all or nothing
+     * by itself, and an import that owns its transaction may take the faster load path
+     * (bt_import_file(): a rollback journal instead of the WAL). */
+    bool txn = nfiles > 1;
+    int rc = txn ? bt_store_begin(s) : BT_OK;
     if (rc) {
         btcli_lib_error("import", s, rc, db);
         status = BTCLI_FAIL;
@@ -203,13 +208,13 @@ int btcli_cmd_import(int argc, char **argv)
     }
     btcli_progress_finish(&bar);
     if (status == BTCLI_OK) {
-        rc = bt_store_commit(s);
+        rc = txn ? bt_store_commit(s) : BT_OK;
         if (rc) {
             btcli_lib_error("import", s, rc, "commit");
             status = BTCLI_FAIL;
         }
     } else {
-        bt_store_rollback(s);
+        if (txn) bt_store_rollback(s);
         fprintf(stderr, "bordertrack import: nothing was imported\n");
     }
     if (status == BTCLI_OK && nfiles > 1)
